@@ -1,0 +1,420 @@
+"""Learning-rate schedules, one `ScheduleSpec` each, in `SCHEDULES`; plus warmup and plateau.
+
+Every schedule is a closed form in `jax.numpy`: the step k (int or float, scalar or array, from 0),
+η₀ and every parameter may be traced, so changing them never recompiles a jitted caller.
+Counts (step sizes, milestones, periods) arrive as float64 like every other parameter.
+Ratios such as η_min = ρ η₀ are relative to η₀, so a schedule keeps its shape when η₀ moves.
+
+Warmup wraps any schedule: `with_warmup(lambda j: spec.fn(j, η₀, p), k, W, start_factor)`.
+
+ReduceLROnPlateau (`driven_by_loss`) is a state machine the engine threads through its loop:
+    state_{-1} = plateau_init()
+    state_k    = plateau_update(state_{k-1}, f(w_k), p)     # observe the loss at w_k first,
+    η_k        = fn(k, η₀, p) · state_k.scale               # then scale the rate used from w_k,
+    w_{k+1}    = w_k − η_k d_k
+so the loss at w_k already shapes η_k. With warmup, fn is the warmed schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from optimizers.specs import Scalars, ScheduleSpec
+from surfaces.params import ParamSpec
+
+ScheduleFn = Callable[[jax.Array, jax.Array, Scalars], jax.Array]
+
+
+def _step(k: jax.Array) -> jax.Array:
+    return jnp.asarray(k, dtype=float)
+
+
+def _cosine(start: jax.Array, end: jax.Array, frac: jax.Array) -> jax.Array:
+    """Half-cosine from `start` (frac ≤ 0) to `end` (frac ≥ 1): end + ½(start − end)(1 + cos πf)."""
+    return end + (start - end) * (1 + jnp.cos(jnp.pi * jnp.clip(frac, 0.0, 1.0))) / 2
+
+
+def _triangle(k: jax.Array, half: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Smith's triangle wave: height 1 − |k/s − 2c − 1| ∈ [0, 1] and 0-based cycle c = ⌊k/2s⌋."""
+    cycle = jnp.floor(k / (2 * half))
+    return 1 - jnp.abs(k / half - 2 * cycle - 1), cycle
+
+
+def _constant(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
+    return jnp.full_like(_step(k), lr0)
+
+
+def _piecewise(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
+    return lr0 * p["gamma"] ** jnp.floor(_step(k) / p["step_size"])
+
+
+_MILESTONES = ("milestone1", "milestone2", "milestone3")
+
+
+def _multistep(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
+    k = _step(k)
+    passed = sum((k >= p[name]).astype(float) for name in _MILESTONES)
+    return lr0 * p["gamma"] ** passed
+
+
+def _exponential(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
+    return lr0 * p["gamma"] ** (_step(k) / p["decay_steps"])
+
+
+def _inverse_time(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
+    return lr0 / (1 + p["decay_rate"] * _step(k) / p["decay_steps"])
+
+
+def _polynomial(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
+    end = p["end_factor"] * lr0
+    left = 1 - jnp.minimum(_step(k), p["decay_steps"]) / p["decay_steps"]
+    return end + (lr0 - end) * left ** p["power"]
+
+
+def _cosine_decay(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
+    return _cosine(lr0, p["min_factor"] * lr0, _step(k) / p["decay_steps"])
+
+
+def _sgdr(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
+    """Restart i starts at S_i = T₀(T_mult^i − 1)/(T_mult − 1) (T₀ i when T_mult = 1)."""
+    k, first, mult = _step(k), p["period"], p["period_mult"]
+    geometric = mult > 1
+    base = jnp.where(geometric, mult, 2.0)  # keeps the unused branch finite when T_mult = 1
+
+    def start(i: jax.Array) -> jax.Array:
+        return jnp.where(geometric, first * (base**i - 1) / (base - 1), first * i)
+
+    i = jnp.where(
+        geometric,
+        jnp.floor(jnp.log1p(k * (base - 1) / first) / jnp.log(base)),
+        jnp.floor(k / first),
+    )
+    i += (start(i + 1) <= k).astype(float) - (start(i) > k).astype(float)  # log rounding
+    return _cosine(lr0, p["min_factor"] * lr0, (k - start(i)) / (first * mult**i))
+
+
+def _cyclical(amplitude: Callable[[jax.Array, jax.Array, Scalars], jax.Array]) -> ScheduleFn:
+    """η₀ + (η_max − η₀) · triangle · amplitude(k, c, p), with η_max = M η₀."""
+
+    def fn(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
+        k = _step(k)
+        height, cycle = _triangle(k, p["step_size"])
+        return lr0 + (p["max_factor"] - 1) * lr0 * height * amplitude(k, cycle, p)
+
+    return fn
+
+
+def _one_cycle(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
+    k, total = _step(k), p["total_steps"]
+    rise = p["pct"] * total
+    low = lr0 / p["div"]
+    warm = _cosine(low, lr0, k / rise)
+    anneal = _cosine(lr0, low / p["final_div"], (k - rise) / (total - rise))
+    return jnp.where(k < rise, warm, anneal)
+
+
+def _count(name: str, label: str, default: int, help: str, low: int = 1) -> ParamSpec:
+    """A whole-number parameter, stored as float: a Python int would recompile a jitted caller."""
+    return ParamSpec(name, label, float(default), float(low), 10_000.0, help, integer=True)
+
+
+def _gamma(default: float, help: str, low: float = 0.01) -> ParamSpec:
+    return ParamSpec("gamma", "γ", default, low, 1.0, help)
+
+
+def _ratio(name: str, label: str, default: float, help: str) -> ParamSpec:
+    return ParamSpec(name, label, default, 0.0, 1.0, help)
+
+
+def _aligned(*lines: str) -> str:
+    body = r" \\ ".join(lines)
+    return rf"\begin{{aligned}} {body} \end{{aligned}}"
+
+
+_MIN_FACTOR = _ratio("min_factor", "ρ", 0.0, "Floor as a fraction of η₀: η_min = ρ η₀.")
+_COSINE = r"\eta_{\min} + \tfrac12 (\eta_0 - \eta_{\min})"
+_CYCLE = (
+    r"c &= \lfloor k / 2s \rfloor, \quad x_k = 1 - \left| k/s - 2c - 1 \right|, "
+    r"\quad \eta_{\max} = M \eta_0"
+)
+_CYCLICAL = (
+    _count("step_size", "s", 25, "Half a cycle: steps from the base rate up to the peak."),
+    ParamSpec(
+        "max_factor", "M", 5.0, 1.0, 100.0, "Peak as a multiple of η₀: η_max = M η₀.", log=True
+    ),
+)
+
+
+def _registry(*specs: ScheduleSpec) -> dict[str, ScheduleSpec]:
+    registry = {spec.key: spec for spec in specs}
+    if len(registry) != len(specs):
+        raise ValueError("duplicate schedule key")
+    return registry
+
+
+SCHEDULES: dict[str, ScheduleSpec] = _registry(
+    ScheduleSpec(
+        key="constant",
+        name="Constant",
+        latex=r"\eta_k = \eta_0",
+        note="The same rate at every step: the baseline every other schedule is judged against.",
+        fn=_constant,
+    ),
+    ScheduleSpec(
+        key="step",
+        name="Step decay",
+        latex=r"\eta_k = \eta_0\, \gamma^{\lfloor k/s \rfloor}",
+        note="Multiplies the rate by γ every s steps: the classic staircase of ResNet training.",
+        fn=_piecewise,
+        params=(
+            _gamma(0.5, "Factor applied at each drop."),
+            _count("step_size", "s", 50, "Steps between drops."),
+        ),
+    ),
+    ScheduleSpec(
+        key="multistep",
+        name="Multi-step decay",
+        latex=r"\eta_k = \eta_0\, \gamma^{[k \ge m_1] + [k \ge m_2] + [k \ge m_3]}",
+        note=(
+            "Drops by γ at each hand-picked milestone; each counts on its own, so their order "
+            "is free, and one beyond the run never fires."
+        ),
+        fn=_multistep,
+        params=(
+            _gamma(0.5, "Factor applied at each milestone passed."),
+            _count("milestone1", "m₁", 50, "Step of the first drop."),
+            _count("milestone2", "m₂", 100, "Step of the second drop."),
+            _count("milestone3", "m₃", 150, "Step of the third drop (set past the run to skip)."),
+        ),
+    ),
+    ScheduleSpec(
+        key="exponential",
+        name="Exponential decay",
+        latex=r"\eta_k = \eta_0\, \gamma^{k/s}",
+        note="Smooth geometric decay by γ every s steps (s = 1: PyTorch's ExponentialLR).",
+        fn=_exponential,
+        params=(
+            _gamma(0.5, "Factor the rate has shrunk by after every s steps."),
+            _count("decay_steps", "s", 50, "Steps over which the rate shrinks by γ."),
+        ),
+    ),
+    ScheduleSpec(
+        key="inverse_time",
+        name="Inverse-time decay",
+        latex=r"\eta_k = \frac{\eta_0}{1 + d\, k/s}",
+        note="Decays like 1/k: the Robbins–Monro rate that stochastic convergence proofs assume.",
+        fn=_inverse_time,
+        params=(
+            ParamSpec("decay_rate", "d", 1.0, 0.0, 100.0, "How fast 1/k takes over."),
+            _count("decay_steps", "s", 50, "Steps after which the rate is η₀/(1 + d)."),
+        ),
+    ),
+    ScheduleSpec(
+        key="polynomial",
+        name="Polynomial decay",
+        latex=_aligned(
+            r"\eta_k &= \eta_{\text{end}} + (\eta_0 - \eta_{\text{end}}) "
+            r"\left(1 - \frac{\min(k, T)}{T}\right)^{p}",
+            r"\eta_{\text{end}} &= \rho\, \eta_0",
+        ),
+        note="Reaches η_end at step T and holds it; p = 1 is a linear ramp down (used by BERT).",
+        fn=_polynomial,
+        params=(
+            _count("decay_steps", "T", 200, "Steps to reach the final rate."),
+            ParamSpec("power", "p", 1.0, 0.1, 10.0, "Curvature: p > 1 drops early, p < 1 late."),
+            _ratio("end_factor", "ρ", 0.0, "Final rate as a fraction of η₀: η_end = ρ η₀."),
+        ),
+    ),
+    ScheduleSpec(
+        key="cosine",
+        name="Cosine annealing",
+        latex=_aligned(
+            rf"\eta_k &= {_COSINE} \left(1 + \cos\frac{{\pi \min(k, T)}}{{T}}\right)",
+            r"\eta_{\min} &= \rho\, \eta_0",
+        ),
+        note="Slow start, fast middle, gentle landing on η_min at step T, then holds it.",
+        fn=_cosine_decay,
+        params=(_count("decay_steps", "T", 200, "Steps to reach η_min."), _MIN_FACTOR),
+    ),
+    ScheduleSpec(
+        key="sgdr",
+        name="Cosine with warm restarts (SGDR)",
+        latex=_aligned(
+            r"i &= \left\lfloor \log_{T_{\text{mult}}}\!\left(1 + \frac{k (T_{\text{mult}} - 1)}"
+            r"{T_0}\right) \right\rfloor \quad (i = \lfloor k/T_0 \rfloor \text{ if } "
+            r"T_{\text{mult}} = 1)",
+            r"S_i &= T_0 \frac{T_{\text{mult}}^i - 1}{T_{\text{mult}} - 1} \quad (T_0 i), "
+            r"\quad T_i = T_0 T_{\text{mult}}^i, \quad \eta_{\min} = \rho\, \eta_0",
+            rf"\eta_k &= {_COSINE} \left(1 + \cos\frac{{\pi (k - S_i)}}{{T_i}}\right)",
+        ),
+        note="Cosine annealing that jumps back to η₀ at each restart, periods growing by T_mult.",
+        fn=_sgdr,
+        params=(
+            _count("period", "T₀", 50, "Length of the first cosine cycle."),
+            ParamSpec(
+                "period_mult",
+                "T_mult",
+                1.0,
+                1.0,
+                4.0,
+                "Each cycle is this many times longer than the last.",
+                integer=True,
+            ),
+            _MIN_FACTOR,
+        ),
+    ),
+    ScheduleSpec(
+        key="triangular",
+        name="Cyclical (triangular)",
+        latex=_aligned(_CYCLE, r"\eta_k &= \eta_0 + (\eta_{\max} - \eta_0)\, x_k"),
+        note="Smith's CLR: bounces linearly between η₀ and η_max to hop out of flat regions.",
+        fn=_cyclical(lambda k, cycle, p: jnp.ones_like(k)),
+        params=_CYCLICAL,
+    ),
+    ScheduleSpec(
+        key="triangular2",
+        name="Cyclical (triangular2)",
+        latex=_aligned(_CYCLE, r"\eta_k &= \eta_0 + (\eta_{\max} - \eta_0)\, x_k\, 2^{-c}"),
+        note="Cyclical rates whose swing halves every cycle: exploration fading into descent.",
+        fn=_cyclical(lambda k, cycle, p: 0.5**cycle),
+        params=_CYCLICAL,
+    ),
+    ScheduleSpec(
+        key="exp_range",
+        name="Cyclical (exp_range)",
+        latex=_aligned(_CYCLE, r"\eta_k &= \eta_0 + (\eta_{\max} - \eta_0)\, x_k\, \gamma^{k}"),
+        note="Cyclical rates whose swing shrinks by γ every step.",
+        fn=_cyclical(lambda k, cycle, p: p["gamma"] ** k),
+        params=(*_CYCLICAL, _gamma(0.99, "Per-step shrink of the swing.", low=0.9)),
+    ),
+    ScheduleSpec(
+        key="one_cycle",
+        name="One cycle",
+        latex=_aligned(
+            r"t &= pT, \quad \eta_{\text{lo}} = \eta_0 / \delta, \quad "
+            r"\eta_{\text{end}} = \eta_{\text{lo}} / \delta_f",
+            r"\eta_k &= \begin{cases} \eta_0 + \tfrac12 (\eta_{\text{lo}} - \eta_0)"
+            r"(1 + \cos\frac{\pi k}{t}) & k < t \\ \eta_{\text{end}} + \tfrac12 "
+            r"(\eta_0 - \eta_{\text{end}})(1 + \cos\frac{\pi \min(k - t,\, T - t)}{T - t}) "
+            r"& k \ge t \end{cases}",
+        ),
+        note=(
+            "Super-convergence: η₀ is the peak, reached after a fraction p of T from η₀/δ, then "
+            "annealed far below η₀/δ by step T and held."
+        ),
+        fn=_one_cycle,
+        params=(
+            _count("total_steps", "T", 200, "Length of the whole cycle."),
+            ParamSpec("pct", "p", 0.3, 0.01, 0.99, "Fraction of T spent warming up."),
+            ParamSpec("div", "δ", 25.0, 1.0, 1000.0, "Starting rate is η₀/δ.", log=True),
+            ParamSpec("final_div", "δ_f", 1e4, 1.0, 1e6, "Final rate is η₀/(δ δ_f).", log=True),
+        ),
+    ),
+    ScheduleSpec(
+        key="plateau",
+        name="Reduce on plateau",
+        latex=_aligned(
+            r"\eta_k &= \eta_0\, s_k, \quad s_{-1} = 1",
+            r"s_k &= \begin{cases} \max(\phi\, s_{k-1}, s_{\min}) & n_k > P \\ s_{k-1} "
+            r"& \text{otherwise} \end{cases}",
+            r"n_k &= \text{losses since the last } f(w_j) < b - \tau |b| \text{ (best } b "
+            r"\text{) or cut, none counted for } C \text{ steps after a cut}",
+        ),
+        note=(
+            "Watches the loss and cuts the rate by φ when it stops improving: adapts the decay "
+            "to the run instead of to a clock."
+        ),
+        fn=_constant,
+        params=(
+            ParamSpec("factor", "φ", 0.5, 0.01, 0.99, "Multiplier applied at each reduction."),
+            _count("patience", "P", 10, "Non-improving steps tolerated before a cut.", 0),
+            ParamSpec(
+                "threshold",
+                "τ",
+                1e-4,
+                1e-8,
+                0.5,
+                "Relative gain that counts as improvement: loss < best − τ|best|.",
+                log=True,
+            ),
+            _count("cooldown", "C", 0, "Steps after a cut during which nothing is counted.", 0),
+            ParamSpec("min_scale", "s_min", 0.0, 0.0, 1.0, "Floor on the factor: η ≥ s_min η₀."),
+        ),
+        driven_by_loss=True,
+    ),
+)
+
+
+def get_schedule(key: str) -> ScheduleSpec:
+    """The schedule registered under `key`; ValueError listing the valid keys otherwise."""
+    try:
+        return SCHEDULES[key]
+    except KeyError:
+        valid = ", ".join(SCHEDULES)
+        raise ValueError(f"unknown schedule {key!r}; valid keys: {valid}") from None
+
+
+WARMUP_PARAMS: tuple[ParamSpec, ...] = (
+    _count("warmup_steps", "W", 0, "Steps of linear warmup before the schedule; 0 is off.", 0),
+    _ratio("warmup_start", "α", 0.0, "Rate at step 0 as a fraction of the schedule's first rate."),
+)
+
+
+def with_warmup(
+    value_fn: Callable[[jax.Array], jax.Array],
+    k: jax.Array,
+    warmup_steps: jax.Array,
+    start_factor: jax.Array,
+) -> jax.Array:
+    """Linear warmup in front of the schedule k ↦ value_fn(k), with peak η̂ = value_fn(0).
+
+    η_k = η̂ (α + (1 − α) k/W) for k < W, then value_fn(k − W): the schedule starts at W.
+    W = 0 returns value_fn(k) exactly.
+    """
+    k = _step(k)
+    ramp = value_fn(jnp.zeros_like(k)) * (
+        start_factor + (1 - start_factor) * k / jnp.maximum(warmup_steps, 1)
+    )
+    return jnp.where(k < warmup_steps, ramp, value_fn(jnp.maximum(k - warmup_steps, 0)))
+
+
+class PlateauState(NamedTuple):
+    """ReduceLROnPlateau's memory, all float64 scalars: the factor s_k on η and its counters."""
+
+    scale: jax.Array
+    best: jax.Array
+    bad_steps: jax.Array
+    cooldown_left: jax.Array
+
+
+def plateau_init() -> PlateauState:
+    """Factor 1, no best loss yet (+∞), nothing counted."""
+    zero = jnp.zeros((), dtype=float)
+    return PlateauState(zero + 1, zero + jnp.inf, zero, zero)
+
+
+def plateau_update(state: PlateauState, loss: jax.Array, p: Scalars) -> PlateauState:
+    """PyTorch's ReduceLROnPlateau ('min' mode, relative threshold) after observing `loss`.
+
+    An improvement is loss < best − τ|best|; it resets the bad-step count, anything else adds
+    one. During cooldown the count is held at 0. Once the count exceeds the patience P, the
+    factor becomes max(φ s, s_min), the count resets and the cooldown restarts at C.
+    """
+    finite = jnp.isfinite(state.best)
+    bar = jnp.where(finite, state.best - p["threshold"] * jnp.abs(state.best), state.best)
+    improved = loss < bar
+    in_cooldown = state.cooldown_left > 0
+    bad = jnp.where(improved | in_cooldown, 0.0, state.bad_steps + 1)
+    cut = bad > p["patience"]
+    return PlateauState(
+        scale=jnp.where(cut, jnp.maximum(state.scale * p["factor"], p["min_scale"]), state.scale),
+        best=jnp.where(improved, loss, state.best),
+        bad_steps=jnp.where(cut, 0.0, bad),
+        cooldown_left=jnp.where(
+            cut, p["cooldown"], jnp.where(in_cooldown, state.cooldown_left - 1, 0.0)
+        ),
+    )
