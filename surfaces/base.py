@@ -51,7 +51,9 @@ class Surface:
         """Parameter values with defaults filled in; ValueError for unknown or out-of-range ones."""
         return resolve_params(self.params, values, f"surface '{self.key}'")
 
-    def critical_points(self, values: Mapping[str, float] | None = None) -> tuple[CriticalPoint, ...]:
+    def critical_points(
+        self, values: Mapping[str, float] | None = None
+    ) -> tuple[CriticalPoint, ...]:
         """Known stationary points for these parameter values."""
         if callable(self.critical):
             return self.critical(self.resolve(values))

@@ -30,7 +30,9 @@ class ParamSpec:
 
     def __post_init__(self) -> None:
         if not self.low <= self.default <= self.high:
-            raise ValueError(f"{self.name}: default {self.default} outside [{self.low}, {self.high}]")
+            raise ValueError(
+                f"{self.name}: default {self.default} outside [{self.low}, {self.high}]"
+            )
         if self.log and self.low <= 0:
             raise ValueError(f"{self.name}: a log-scale parameter needs low > 0")
 

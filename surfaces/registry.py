@@ -66,19 +66,15 @@ def _separable(
 ) -> tuple[CriticalPoint, ...]:
     """Stationary points of f(x, y) = g(x) + g(y) from those of g: minimum × minimum is a minimum
     (the lowest ones global), minimum × maximum a saddle; maximum × maximum is left out."""
-    combos = [(a, b) for a in (*minima, *maxima) for b in (*minima, *maxima)]
-    value = {ab: profile(ab[0]) + profile(ab[1]) for ab in combos}
-    lowest = min(value[a, b] for a, b in combos if a in minima and b in minima)
+    labelled = [(t, 1) for t in minima] + [(t, 0) for t in maxima]
+    pairs = [(a, b, profile(a) + profile(b), m + n) for a, m in labelled for b, n in labelled]
+    lowest = min(value for *_, value, n_min in pairs if n_min == 2)
     points = []
-    for a, b in combos:
-        n_min = (a in minima) + (b in minima)
-        if n_min == 2:
-            kind: PointKind = "global" if value[a, b] <= lowest + 1e-12 else "local"
-        elif n_min == 1:
-            kind = "saddle"
-        else:
-            continue
-        points.append(CriticalPoint(a, b, value[a, b], kind))
+    for a, b, value, n_min in pairs:
+        if n_min == 1:
+            points.append(CriticalPoint(a, b, value, "saddle"))
+        elif n_min == 2:
+            points.append(CriticalPoint(a, b, value, "global" if value <= lowest else "local"))
     return tuple(points)
 
 
@@ -214,20 +210,20 @@ def _logreg_data(params: Scalars) -> Data:
     return jnp.concatenate([_ANCHOR_X, x]), jnp.concatenate([_ANCHOR_Y, y])
 
 
-_DATA: dict[str, Callable[[Scalars], Data]] = {
+_DATA: dict[str, Callable[[Mapping[str, float]], Data]] = {
     "linreg": jax.jit(_linreg_data),
     "logreg": jax.jit(_logreg_data),
 }
 
 
 def _linreg(w: jax.Array, params: Scalars) -> jax.Array:
-    """(1/n) Σ (w xᵢ + b − yᵢ)² with (w, b) = w."""
+    """(1/n) Σ (w xᵢ + b − yᵢ)² at the point (w, b)."""
     x, y = _linreg_data(params)
     return jnp.mean((w[0] * x + w[1] - y) ** 2)
 
 
 def _logreg(w: jax.Array, params: Scalars) -> jax.Array:
-    """(1/n) Σ [log(1 + e^{zᵢ}) − yᵢ zᵢ] with zᵢ = w xᵢ + b."""
+    """(1/n) Σ [log(1 + e^{zᵢ}) − yᵢ zᵢ] with zᵢ = w xᵢ + b, at the point (w, b)."""
     x, y = _logreg_data(params)
     z = w[0] * x + w[1]
     return jnp.mean(jnp.logaddexp(0.0, z) - y * z)
@@ -300,13 +296,15 @@ def _styblinski_tang_points() -> tuple[CriticalPoint, ...]:
     return _separable(_styblinski_tang_profile, (low, high), (top,))
 
 
-# Stationary points of the Rastrigin profile t² − 10 cos 2πt + 10 next to the origin.
-_RASTRIGIN_MIN = 0.9949586376523348
-_RASTRIGIN_MAX = 0.5025460365546747
-
-
 def _rastrigin_profile(t: float) -> float:
     return t**2 - 10 * math.cos(2 * math.pi * t) + 10
+
+
+def _rastrigin_points() -> tuple[CriticalPoint, ...]:
+    """The origin, the eight nearest minima and the twelve saddles between them, from the roots
+    of 2t + 20π sin 2πt next to the origin (Newton iterates in float64)."""
+    t_min, t_max = 0.9949586376523348, 0.5025460365546747
+    return _separable(_rastrigin_profile, (-t_min, 0.0, t_min), (-t_max, t_max))
 
 
 def _rastrigin(w: jax.Array, params: Scalars) -> jax.Array:
@@ -342,7 +340,7 @@ def _goldstein_price(w: jax.Array, params: Scalars) -> jax.Array:
 
 
 def _seed(help: str) -> ParamSpec:
-    return ParamSpec("seed", "data seed", 0, 0, 999, help, integer=True)
+    return ParamSpec("seed", "data seed", 0.0, 0.0, 999.0, help, integer=True)
 
 
 def _registry(*surfaces: Surface) -> dict[str, Surface]:
@@ -377,7 +375,7 @@ SURFACES: dict[str, Surface] = _registry(
         critical=_points("global", 0.0, (0.0, 0.0)),
         note=(
             "Eigenvalues 1 and κ: gradient descent needs η < 2/κ, then crawls along the flat "
-            "axis; momentum and Adam help (Adam most when θ = 0)."
+            "axis; momentum and Adam help (Adam most when θ is 0° or 90°)."
         ),
         tags=frozenset({"quadratic", "convex", "ill-conditioned"}),
         params=(
@@ -509,8 +507,8 @@ SURFACES: dict[str, Surface] = _registry(
         starts=((-1.5, 3.0),),
         critical=_linreg_points,
         note=(
-            "Raw features make a long ravine (condition number ≈ 100): zig-zags and crawling; "
-            "standardising x makes the bowl round and gradient descent fast."
+            "Raw features make a long ravine (condition number about 100): zig-zags and "
+            "crawling; standardising x makes the bowl round and gradient descent fast."
         ),
         tags=frozenset({"regression", "quadratic", "convex", "ill-conditioned"}),
         params=(
@@ -518,9 +516,9 @@ SURFACES: dict[str, Surface] = _registry(
             ParamSpec(
                 "standardise",
                 "standardise x",
-                0,
-                0,
-                1,
+                0.0,
+                0.0,
+                1.0,
                 "1 rescales x to mean 0 and standard deviation 1: the Hessian becomes 2I.",
                 integer=True,
             ),
@@ -615,11 +613,7 @@ SURFACES: dict[str, Surface] = _registry(
         fn=_rastrigin,
         box=(-5.12, 5.12, -5.12, 5.12),
         starts=((3.2, 2.6),),
-        critical=_separable(
-            _rastrigin_profile,
-            (-_RASTRIGIN_MIN, 0.0, _RASTRIGIN_MIN),
-            (-_RASTRIGIN_MAX, _RASTRIGIN_MAX),
-        ),
+        critical=_rastrigin_points(),
         note=(
             "A bowl covered in an egg-crate of local minima (the nearest ones shown): small "
             "steps get trapped in the first dimple."
@@ -666,8 +660,8 @@ SURFACES: dict[str, Surface] = _registry(
             CriticalPoint(0.10053793732415833, -2.6445135850231254, 9.86451228475556, "saddle"),
         ),
         note=(
-            "Flat basins cut by sharp ridges, with gradients from 10⁻² to 10⁵: fixed rates "
-            "either crawl or blow up."
+            "Flat basins cut by sharp ridges, with gradient norms from under 1 to 10⁵: a fixed η "
+            "either crawls or blows up."
         ),
         tags=frozenset({"classic", "saddle", "valley"}),
     ),
@@ -745,6 +739,5 @@ def regression_data(
         raise ValueError(
             f"surface {key!r} has no data set; regression surfaces: {', '.join(_DATA)}"
         )
-    values = {name: jnp.asarray(v, jnp.float64) for name, v in surface.resolve(params).items()}
-    x, y = _DATA[key](values)
+    x, y = _DATA[key](surface.resolve(params))
     return np.asarray(x), np.asarray(y)
