@@ -53,7 +53,7 @@ class ParamSpec:
 def resolve_params(
     specs: tuple[ParamSpec, ...], values: Mapping[str, float] | None, owner: str
 ) -> dict[str, float]:
-    """Defaults overlaid with validated `values`; an unknown name is a ValueError listing the known."""
+    """Defaults overlaid with validated `values`; an unknown name is a ValueError listing all."""
     values = dict(values or {})
     known = {spec.name for spec in specs}
     unknown = sorted(set(values) - known)
