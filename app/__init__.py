@@ -1,0 +1,1 @@
+"""The Streamlit app: entry `app/streamlit_app.py`; controls, cached compute, figures, exports."""

@@ -1,0 +1,533 @@
+"""Sidebar controls: widget keys, session-state hygiene, run management, the start-point click.
+
+Every widget has an explicit, stable, URL-friendly key (see `key_list` and the README):
+
+    surface                 surface picker (registry key)
+    {surface}_{param}       the surface's own parameters, e.g. quadratic_kappa, rosenbrock_b
+    steps                   number of steps
+    x0, y0                  start point; next_start cycles the surface's preset starts
+    show_3d, show_field     view toggles
+    run_ids (state only)    the runs shown, as stable integer ids; add_run adds one
+    run{i}_optimizer        run i's update rule
+    run{i}_lr               its base learning rate η₀ (exact entry, the source of truth)
+    run{i}_lr_log           the same η₀ on a log-scale slider (kept in sync both ways)
+    run{i}_{hyper}          its optimizer's hyperparameters, e.g. run1_beta, run1_b1
+                            (run{i}_opt_{hyper} where a modifier has the same name: weight_decay)
+    run{i}_schedule         its learning-rate schedule
+    run{i}_sched_{param}    the schedule's parameters, e.g. run1_sched_gamma
+    run{i}_warmup_steps, run{i}_warmup_start     linear warmup
+    run{i}_{modifier}       clip_value, clip_norm, l2, weight_decay, noise_std, noise_seed
+    run{i}_duplicate, run{i}_remove              buttons
+
+Widget values are untrusted (URL, stale state): `ensure` coerces each one to its widget's type
+and range before the widget is drawn, and widgets take their value from session state only
+(never a `value=` argument), so a value can be written by a callback without a warning.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import streamlit as st
+
+from app import compute
+from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig, plan
+from optimizers.rules import OPTIMIZERS
+from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
+from surfaces import SURFACES, ParamSpec, Surface
+
+MAX_RUNS = 6
+DEFAULT_SURFACE = "quadratic"
+DEFAULT_STEPS = 300
+# A fresh run i starts with a different rule, so that adding runs races them at once.
+DEFAULT_OPTIMIZERS = {1: "gd", 2: "momentum", 3: "adam", 4: "nesterov", 5: "rmsprop", 6: "adagrad"}
+START_LIMIT = 1000.0
+STEP_CHOICES = (10, 20, 50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10_000)
+MANTISSAS = ("1", "1.2", "1.5", "2", "2.5", "3", "4", "5", "6", "8")
+BUTTONS = ("duplicate", "remove")
+MODIFIER_NAMES = frozenset(spec.name for spec in MODIFIERS)
+CRITICAL_LABEL = {
+    "gd": "2/λ_max",
+    "momentum": "2(1+β)/λ_max",
+    "nesterov": "2(1+β)/((1+2β)λ_max)",
+}
+
+Kind = Literal["toggle", "int", "log", "slider", "number"]
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Everything shared by the runs: the surface, its parameters, steps, start and views."""
+
+    surface: Surface
+    params: dict[str, float]
+    steps: int
+    start: tuple[float, float]
+    show_3d: bool
+    show_field: bool
+
+
+@dataclass(frozen=True)
+class RunSetup:
+    """One run's controls read back: a validated configuration, or the error that stops it."""
+
+    run_id: int
+    label: str
+    config: RunConfig | None
+    error: str | None = None
+
+
+# Keys.
+
+
+def run_key(run_id: int, name: str) -> str:
+    return f"run{run_id}_{name}"
+
+
+def hyper_key(run_id: int, name: str) -> str:
+    return run_key(run_id, f"opt_{name}" if name in MODIFIER_NAMES else name)
+
+
+def schedule_key(run_id: int, name: str) -> str:
+    return run_key(run_id, f"sched_{name}")
+
+
+def surface_key(surface: Surface, name: str) -> str:
+    return f"{surface.key}_{name}"
+
+
+def key_list(run_ids: Sequence[int], surface: Surface) -> list[str]:
+    """Every value key the page can show for these runs and surface (buttons excluded)."""
+    keys = ["surface", *(surface_key(surface, p.name) for p in surface.params)]
+    keys += ["steps", "x0", "y0", "show_3d", "show_field", "inspect_step"]
+    hyper = {hyper_key(0, s.name)[5:] for o in OPTIMIZERS.values() for s in o.hyper}
+    sched = {schedule_key(0, s.name)[5:] for o in SCHEDULES.values() for s in o.params}
+    for i in run_ids:
+        names = ["optimizer", "lr", "lr_log", *sorted(hyper), "schedule", *sorted(sched)]
+        names += [s.name for s in (*WARMUP_PARAMS, *MODIFIERS)]
+        keys += [run_key(i, n) for n in names]
+    return keys
+
+
+# Untrusted values.
+
+
+def modifier_kind(spec: ParamSpec) -> Kind:
+    """Modifiers are typed in (0 is off, and their useful values span decades)."""
+    return "int" if spec.integer else "number"
+
+
+def widget_kind(spec: ParamSpec) -> Kind:
+    """The widget a parameter gets: a toggle for 0/1 switches, a log slider where `spec.log`."""
+    if spec.integer:
+        return "toggle" if (spec.low, spec.high) == (0, 1) else "int"
+    if spec.log:
+        return "log"
+    return "slider" if spec.high - spec.low <= 1000 else "number"
+
+
+def coerce(value: Any, default: float, low: float, high: float, kind: Kind) -> Any:
+    """`value` as the widget's type inside [low, high]; the default where it is not a number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float(default)
+    if not math.isfinite(number):
+        number = float(default)
+    number = min(max(number, low), high)
+    if kind == "toggle":
+        return number >= 0.5
+    if kind == "int":
+        return round(number)
+    return number
+
+
+def ensure(key: str, default: float, low: float, high: float, kind: Kind) -> Any:
+    """Coerce session_state[key] (seeding the default) before its widget is drawn."""
+    state = st.session_state
+    value = coerce(state.get(key, default), default, low, high, kind)
+    current = state.get(key)
+    if key not in state or current != value or type(current) is not type(value):
+        state[key] = value
+    return value
+
+
+def ensure_choice(key: str, options: Sequence[str], default: str) -> str:
+    """Reset session_state[key] to `default` unless it is one of `options`."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+    return st.session_state[key]
+
+
+def log_options(low: float, high: float, current: float) -> list[float]:
+    """A 1–1.2–1.5–2–2.5–3–4–5–6–8 grid on [low, high], its ends, and `current` exactly
+    (grid points within 0.2 % of `current` dropped so that every label is distinct)."""
+    grid = {low, high}
+    for exponent in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for mantissa in MANTISSAS:
+            value = float(f"{mantissa}e{exponent}")
+            if low <= value <= high:
+                grid.add(value)
+    kept = {v for v in grid if abs(v - current) > 2e-3 * abs(current)}
+    return sorted({*kept, current})
+
+
+def fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def param_widget(spec: ParamSpec, key: str, kind: Kind | None = None) -> float:
+    """The widget for one ParamSpec (of `kind`, else `widget_kind(spec)`), keyed `key`; returns
+    its value as a float."""
+    kind = kind or widget_kind(spec)
+    value = ensure(key, spec.default, spec.low, spec.high, kind)
+    label, common = spec.label, {"key": key, "help": spec.help}
+    if kind == "toggle":
+        return float(st.toggle(label, **common))
+    if kind == "int":
+        return float(st.number_input(label, int(spec.low), int(spec.high), step=1, **common))
+    if kind == "log":
+        options = log_options(spec.low, spec.high, value)
+        return float(st.select_slider(label, options, format_func=fmt, **common))
+    if kind == "slider":
+        step = 10.0 ** (math.floor(math.log10(spec.high - spec.low)) - 3)
+        decimals = max(0, -math.floor(math.log10(step)))
+        return float(
+            st.slider(label, spec.low, spec.high, step=step, format=f"%.{decimals}f", **common)
+        )
+    return float(st.number_input(label, spec.low, spec.high, step=0.01, format="%g", **common))
+
+
+# Callbacks (they run before the script, so they may write any widget's state).
+
+
+def _drop(prefix: str, keep: Sequence[str] = ()) -> None:
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        if not any(key == prefix + name for name in keep):
+            del st.session_state[key]
+
+
+def _free_id(ids: Sequence[int]) -> int:
+    return min(set(range(1, MAX_RUNS + 1)) - set(ids))
+
+
+def add_run() -> None:
+    ids = run_ids()
+    if len(ids) < MAX_RUNS:
+        new = _free_id(ids)
+        _drop(run_key(new, ""))
+        st.session_state["run_ids"] = [*ids, new]
+
+
+def duplicate_run(source: int) -> None:
+    ids = run_ids()
+    if len(ids) < MAX_RUNS and source in ids:
+        new = _free_id(ids)
+        _drop(run_key(new, ""))
+        prefix = run_key(source, "")
+        for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+            name = key.removeprefix(prefix)
+            if name not in BUTTONS:
+                st.session_state[run_key(new, name)] = st.session_state[key]
+        st.session_state["run_ids"] = [*ids, new]
+
+
+def remove_run(run_id: int) -> None:
+    ids = run_ids()
+    if len(ids) > 1 and run_id in ids:
+        _drop(run_key(run_id, ""), keep=BUTTONS)
+        st.session_state["run_ids"] = [i for i in ids if i != run_id]
+
+
+def _reset_optimizer(run_id: int) -> None:
+    """A new rule starts from its own default rate and hyperparameters."""
+    names = {"lr", "lr_log"} | {
+        hyper_key(run_id, s.name).removeprefix(run_key(run_id, ""))
+        for o in OPTIMIZERS.values()
+        for s in o.hyper
+    }
+    for name in names:
+        st.session_state.pop(run_key(run_id, name), None)
+
+
+def _reset_schedule(run_id: int) -> None:
+    _drop(schedule_key(run_id, ""))
+
+
+def _sync_lr_from_slider(run_id: int) -> None:
+    st.session_state[run_key(run_id, "lr")] = st.session_state[run_key(run_id, "lr_log")]
+
+
+def _next_start(surface: Surface) -> None:
+    here = (st.session_state.get("x0"), st.session_state.get("y0"))
+    starts = list(surface.starts)
+    index = starts.index(here) if here in starts else -1
+    st.session_state["x0"], st.session_state["y0"] = starts[(index + 1) % len(starts)]
+
+
+def start_from_selection(
+    selection: Mapping[str, Any] | None, picker_curve: int | None = None
+) -> tuple[float, float] | None:
+    """The start point a Plotly selection event asks for: a selected point of the start-picker
+    trace (curve `picker_curve`) if any, else any selected point; None if there is none."""
+    try:
+        points = list(selection["selection"]["points"])  # type: ignore[index]
+    except (KeyError, TypeError):
+        return None
+    chosen = [p for p in points if isinstance(p, Mapping)]
+    chosen.sort(key=lambda p: p.get("curve_number") != picker_curve)
+    for point in chosen:
+        try:
+            x, y = float(point["x"]), float(point["y"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if math.isfinite(x) and math.isfinite(y):
+            return x, y
+    return None
+
+
+def apply_selection(state: MutableMapping[str, Any]) -> bool:
+    """Move the start point (x0, y0) to the point selected on the contour chart (key "contour"),
+    preferring the start-picker trace (its index kept in state["_picker"]); True if it moved."""
+    point = start_from_selection(state.get("contour"), state.get("_picker"))
+    if point is None:
+        return False
+    state["x0"], state["y0"] = (coerce(v, 0.0, -START_LIMIT, START_LIMIT, "number") for v in point)
+    return True
+
+
+def on_contour_select() -> None:
+    """The contour chart's on_select callback: runs before the script, so x0/y0 may be set."""
+    apply_selection(st.session_state)
+
+
+# Controls.
+
+
+def run_ids() -> list[int]:
+    """The runs shown, as stable integer ids in 1 … MAX_RUNS (repaired if the state is bad)."""
+    ids = st.session_state.get("run_ids")
+    valid = isinstance(ids, list) and all(type(i) is int and 1 <= i <= MAX_RUNS for i in ids)
+    if not valid or not ids or len(set(ids)) != len(ids):
+        ids = [1]
+        st.session_state["run_ids"] = ids
+    return list(ids)
+
+
+def scene_controls() -> Scene:
+    """Surface, its parameters, steps, start point and view toggles."""
+    state = st.session_state
+    key = ensure_choice("surface", list(SURFACES), DEFAULT_SURFACE)
+    surface = SURFACES[
+        st.selectbox(
+            "Loss surface", list(SURFACES), format_func=lambda k: SURFACES[k].name, key="surface"
+        )
+    ]
+    params = {p.name: param_widget(p, surface_key(surface, p.name)) for p in surface.params}
+
+    steps = ensure("steps", DEFAULT_STEPS, 1, MAX_STEPS, "int")
+    options = sorted({*STEP_CHOICES, MAX_STEPS, steps})
+    steps = int(st.select_slider("Steps", options, key="steps"))
+
+    if state.get("_surface_seen") != key:  # a new surface starts from its own preset
+        first_visit = "_surface_seen" not in state
+        for name, value in zip(("x0", "y0"), surface.starts[0], strict=True):
+            if not first_visit or name not in state:
+                state[name] = value
+        state["_surface_seen"] = key
+    for name, default in zip(("x0", "y0"), surface.starts[0], strict=True):
+        ensure(name, default, -START_LIMIT, START_LIMIT, "number")
+    st.markdown("**Start point** · or click the contour")
+    left, right = st.columns(2)
+    common = {"min_value": -START_LIMIT, "max_value": START_LIMIT, "step": 0.1, "format": "%.4g"}
+    x0 = left.number_input("x₀", key="x0", **common)
+    y0 = right.number_input("y₀", key="y0", **common)
+    st.button(
+        "Next preset start" if len(surface.starts) > 1 else "Preset start",
+        key="next_start",
+        on_click=_next_start,
+        args=(surface,),
+    )
+    ensure("show_3d", 0, 0, 1, "toggle")
+    ensure("show_field", 0, 0, 1, "toggle")
+    show_3d = st.toggle("3-D view", key="show_3d")
+    show_field = st.toggle("Gradient field (−∇f arrows)", key="show_field")
+    return Scene(surface, params, steps, (float(x0), float(y0)), show_3d, show_field)
+
+
+def run_label(run_id: int, config: RunConfig) -> str:
+    """The legend entry: run id, rule, rate and whatever else is switched on."""
+    parts = [f"{run_id}: {OPTIMIZERS[config.optimizer].name}", f"η₀={fmt(config.lr or 0.0)}"]
+    if config.schedule != "constant":
+        parts.append(SCHEDULES[config.schedule].name.lower())
+    if config.warmup.get("warmup_steps", 0) > 0:
+        parts.append(f"warmup {int(config.warmup['warmup_steps'])}")
+    short = {
+        "clip_value": "clip c={}",
+        "clip_norm": "clip C={}",
+        "l2": "L2 {}",
+        "weight_decay": "wd {}",
+        "noise_std": "noise σ={}",
+    }
+    on = {n: v for n, v in config.modifiers.items() if n in short and v}
+    parts += [short[n].format(fmt(v)) for n, v in on.items()]
+    return ", ".join(parts)
+
+
+def _lr_controls(run_id: int, spec: ParamSpec) -> float:
+    """η₀ on a log-scale slider plus an exact entry; the entry's key holds the truth."""
+    key, log_key = run_key(run_id, "lr"), run_key(run_id, "lr_log")
+    lr = ensure(key, spec.default, spec.low, spec.high, "number")
+    st.session_state[log_key] = lr  # the slider shows the exact rate (it is among the options)
+    st.select_slider(
+        "Learning rate η₀ (log scale)",
+        log_options(spec.low, spec.high, lr),
+        format_func=fmt,
+        key=log_key,
+        help=spec.help,
+        on_change=_sync_lr_from_slider,
+        args=(run_id,),
+    )
+    step = 10.0 ** math.floor(math.log10(lr))
+    return float(
+        st.number_input(
+            "η₀ exact", spec.low, spec.high, step=step, format="%.6g", key=key, help=spec.help
+        )
+    )
+
+
+def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, float]) -> None:
+    if optimizer not in CRITICAL_LABEL:
+        return
+    try:
+        rate = compute.critical_rate(
+            scene.surface.key,
+            optimizer,
+            scene.start,
+            tuple(sorted(hyper.items())),
+            tuple(sorted(scene.params.items())),
+        )
+    except ValueError:
+        return
+    if rate is None:
+        return
+    if not math.isfinite(rate.value):
+        st.caption(f"λ_max = {fmt(rate.lambda_max)} ≤ 0 at the start: no curvature limit on η.")
+        return
+    where = "" if rate.exact else " (curvature at the start)"
+    text = f"{CRITICAL_LABEL[optimizer]} = {fmt(rate.value)}{where}"
+    if lr > rate.value:
+        st.caption(f":red[η₀ is above {text}: expect divergence.]")
+    else:
+        st.caption(f"Stable below {text}.")
+
+
+def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
+    opt_key = run_key(run_id, "optimizer")
+    st.selectbox(
+        "Optimizer",
+        list(OPTIMIZERS),
+        format_func=lambda k: OPTIMIZERS[k].name,
+        key=opt_key,
+        on_change=_reset_optimizer,
+        args=(run_id,),
+    )
+    optimizer = OPTIMIZERS[st.session_state[opt_key]]
+    st.latex(optimizer.latex)
+    st.caption(optimizer.note)
+    lr = _lr_controls(run_id, optimizer.lr)
+    hint = st.container()
+    hyper = {s.name: param_widget(s, hyper_key(run_id, s.name)) for s in optimizer.hyper}
+    with hint:
+        _critical_hint(scene, optimizer.key, lr, hyper)
+
+    sched_key = run_key(run_id, "schedule")
+    ensure_choice(sched_key, list(SCHEDULES), "constant")
+    st.selectbox(
+        "Learning-rate schedule",
+        list(SCHEDULES),
+        format_func=lambda k: SCHEDULES[k].name,
+        key=sched_key,
+        on_change=_reset_schedule,
+        args=(run_id,),
+    )
+    schedule = SCHEDULES[st.session_state[sched_key]]
+    st.latex(schedule.latex)
+    st.caption(schedule.note)
+    schedule_params = {
+        s.name: param_widget(s, schedule_key(run_id, s.name)) for s in schedule.params
+    }
+
+    st.markdown("**Warmup**")
+    warmup = {s.name: param_widget(s, run_key(run_id, s.name)) for s in WARMUP_PARAMS}
+    st.markdown("**Modifiers** · 0 is off")
+    modifiers = {}
+    columns = st.columns(2)
+    for i, spec in enumerate(MODIFIERS):
+        with columns[i % 2]:
+            modifiers[spec.name] = param_widget(
+                spec, run_key(run_id, spec.name), modifier_kind(spec)
+            )
+
+    left, right = st.columns(2)
+    left.button(
+        "Duplicate",
+        key=run_key(run_id, "duplicate"),
+        on_click=duplicate_run,
+        args=(run_id,),
+        disabled=n_runs >= MAX_RUNS,
+    )
+    right.button(
+        "Remove",
+        key=run_key(run_id, "remove"),
+        on_click=remove_run,
+        args=(run_id,),
+        disabled=n_runs <= 1,
+    )
+
+    config = RunConfig(
+        surface=scene.surface.key,
+        optimizer=optimizer.key,
+        lr=lr,
+        steps=scene.steps,
+        start=scene.start,
+        hyper=hyper,
+        schedule=schedule.key,
+        schedule_params=schedule_params,
+        warmup=warmup,
+        modifiers=modifiers,
+        surface_params=scene.params,
+    )
+    label = run_label(run_id, config)
+    try:
+        plan(config)
+    except ValueError as error:
+        return RunSetup(run_id, label, None, str(error))
+    return RunSetup(run_id, label, config)
+
+
+def run_controls(scene: Scene) -> list[RunSetup]:
+    """One expander per run, then the add button."""
+    ids = run_ids()
+    setups = []
+    for run_id in ids:
+        opt_key = run_key(run_id, "optimizer")
+        ensure_choice(opt_key, list(OPTIMIZERS), DEFAULT_OPTIMIZERS[run_id])
+        with st.expander(f"Run {run_id} · {OPTIMIZERS[st.session_state[opt_key]].name}", True):
+            setups.append(_run_panel(run_id, scene, len(ids)))
+    st.button("Add run", key="add_run", on_click=add_run, disabled=len(ids) >= MAX_RUNS)
+    return setups
+
+
+def inspected_step(steps: int) -> int:
+    """The inspector's step (key "inspect_step"), coerced to 0 … steps; read before its slider
+    is drawn so that the metrics figure above it can mark the same step."""
+    return ensure("inspect_step", 0, 0, steps, "int")
+
+
+def inspect_step_slider(steps: int) -> int:
+    ensure("inspect_step", 0, 0, steps, "int")
+    return int(st.slider("Step", 0, max(steps, 1), key="inspect_step"))

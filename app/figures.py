@@ -1,0 +1,747 @@
+"""Plotly figures: pure functions from grids and trajectories to `go.Figure`.
+
+No Streamlit here and no maths beyond layout and downsampling (the surface maths is in
+`surfaces.grid`). The contour figure's traces come in a fixed order:
+
+    0                    "surface"          the filled contour
+    1                    "gradient field"   −∇f arrows (empty and hidden without a field)
+    2 + 2r, 3 + 2r       run r's path (named by its label) and its current-position marker
+    then                 "global minimum", "local minimum", "saddle point", "left the box"
+                         (only those that occur)
+    last                 "start-picker"     an invisible 41 × 41 scatter grid over the box
+
+Streamlit only reports selections, and contour traces cannot be selected, so a click on the
+plot selects the nearest start-picker point, whose (x, y) is the start point picked: point
+index k is (xs[k % 41], ys[k // 41]) with xs, ys = linspace over the box's x and y ranges.
+Animation frames update the run traces only (`traces=[2, 3, …]`), are named by their step and
+all redraw (see `_animation_controls`). Data arrays are plotly.js typed-array specs; `array_of`
+reads any of them back as numpy.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from optimizers.engine import Trajectory
+from surfaces.base import CriticalPoint, PointKind, Surface
+from surfaces.grid import Field, Grid, LogLevels, arrow_vectors, log_levels
+
+# Okabe–Ito: distinguishable under the common colour-vision deficiencies.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
+SURFACE_COLORSCALE = [[0.0, "#ffffff"], [0.35, "#e3e3e3"], [1.0, "#6b6b6b"]]
+CONTOUR_LEVELS = 28
+
+SURFACE_TRACE = 0
+FIELD_TRACE = 1
+FIRST_RUN_TRACE = 2
+TRACES_PER_RUN = 2  # path, then current-position marker
+PICKER_NAME = "start-picker"
+FIELD_NAME = "gradient field"
+PICKER_POINTS = 41  # per side of the clickable grid: 1681 SVG markers redraw in ~0.2 s
+
+MAX_FRAMES = 120
+FRAME_PATH_POINTS = 200  # a path in an intermediate frame is sampled down to this many points
+PATH_POINTS = 2000  # the full path (initial view and last frame) is sampled down to this many
+METRIC_POINTS = 2000  # per metric curve, by min-max decimation
+HEADROOM_DECADES = 3.0  # a log metric axis ends this many decades above the highest start …
+HEADROOM_SPANS = 2.0  # … a linear one this many (start − lowest) spans above it
+CLIP_MARGIN = 0.05  # paths are clipped to the view box grown by this fraction on each side
+FRAME_MS = 60  # frame duration at 1× speed
+SPEEDS = (0.5, 1.0, 2.0)
+ARROW_CELL_FRACTION = 0.45  # the longest arrow, as a fraction of the field's grid spacing
+ARROW_HEAD = 0.3  # barb length as a fraction of the arrow
+ARROW_HEAD_ANGLE = math.radians(25)
+LIFT_3D = 0.01  # paths in 3-D float this fraction of the z range above the surface
+
+KIND_STYLE: dict[PointKind, tuple[str, dict]] = {
+    "global": (
+        "global minimum",
+        {"symbol": "star", "size": 17, "color": "#FFD23F", "line": {"color": "black", "width": 1}},
+    ),
+    "local": (
+        "local minimum",
+        {"symbol": "star", "size": 13, "color": "white", "line": {"color": "black", "width": 1}},
+    ),
+    "saddle": (
+        "saddle point",
+        {"symbol": "x-thin", "size": 11, "color": "black", "line": {"color": "black", "width": 2}},
+    ),
+}
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One run as drawn: its legend label (e.g. "Adam η=0.05 · cosine"), colour, data and the
+    one-line status shown on hover."""
+
+    label: str
+    color: str
+    trajectory: Trajectory
+    status_text: str
+
+
+# Downsampling and clipping.
+
+
+def _path_indices(arc: np.ndarray, upto: int, limit: int) -> np.ndarray:
+    """Indices 0 … upto, all of them when they fit in `limit`, else at most `limit`: half evenly
+    spaced in steps, half evenly spaced along the path's length (dense where it moves fast, so
+    early zig-zags survive); both ends always."""
+    if upto < limit:
+        return np.arange(upto + 1)
+    by_step = np.linspace(0, upto, limit // 2).round().astype(int)
+    targets = np.linspace(0.0, arc[upto], limit - limit // 2)
+    by_length = np.searchsorted(arc[: upto + 1], targets).clip(0, upto)
+    return np.union1d(by_step, by_length)
+
+
+def _decimated(values: np.ndarray, limit: int) -> np.ndarray:
+    """Indices keeping each bucket's smallest and largest value (spikes survive), ≤ `limit`."""
+    n = len(values)
+    if n <= limit:
+        return np.arange(n)
+    size = math.ceil(n / (limit // 2))
+    padded = np.concatenate([values, np.full(-n % size, values[-1])]).reshape(-1, size)
+    starts = np.arange(0, padded.size, size)
+    picks = np.concatenate([starts + padded.argmin(1), starts + padded.argmax(1), [n - 1]])
+    return np.unique(picks.clip(0, n - 1))
+
+
+def _grown(box: Box) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper corners of `box` grown by CLIP_MARGIN of its size on each side."""
+    x0, x1, y0, y1 = box
+    pad = CLIP_MARGIN * np.array([x1 - x0, y1 - y0])
+    return np.array([x0, y0]) - pad, np.array([x1, y1]) + pad
+
+
+def _clip_segments(points: np.ndarray, lo: np.ndarray, hi: np.ndarray):
+    """Liang–Barsky for every segment points[i] → points[i+1]: whether it is drawn (it meets the
+    box and one end lies inside), the clipped ends (exactly the original points where a segment
+    is not cut) and the parameters t ∈ [0, 1] where it enters and leaves."""
+    start, end = points[:-1], points[1:]
+    delta = end - start
+    enter, leave = np.zeros(len(delta)), np.ones(len(delta))
+    outside = np.zeros(len(delta), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for axis in range(2):
+            d, p = delta[:, axis], start[:, axis]
+            flat = d == 0
+            outside |= flat & ((p < lo[axis]) | (p > hi[axis]))
+            t_lo, t_hi = (lo[axis] - p) / d, (hi[axis] - p) / d
+            enter = np.where(flat, enter, np.maximum(enter, np.minimum(t_lo, t_hi)))
+            leave = np.where(flat, leave, np.minimum(leave, np.maximum(t_lo, t_hi)))
+    # Drawn: segments with an end inside; a jump between two far points is not part of the view.
+    visible = ~outside & (enter <= leave) & ((enter == 0) | (leave == 1))
+    first = np.where((enter == 0)[:, None], start, start + enter[:, None] * delta)
+    last = np.where((leave == 1)[:, None], end, start + leave[:, None] * delta)
+    return visible, first, last, enter, leave
+
+
+def _clipped(points: np.ndarray, box: Box) -> np.ndarray:
+    """The polyline `points` clipped to the grown box: segments with an end inside, cut at the
+    edge; NaN rows separate the pieces (a run that leaves and comes back)."""
+    lo, hi = _grown(box)
+    if len(points) < 2:
+        inside = ((points >= lo) & (points <= hi)).all(axis=1)
+        return points[inside]
+    visible, first, last, enter, leave = _clip_segments(points, lo, hi)
+    joined = np.zeros_like(visible)
+    joined[1:] = visible[:-1] & (leave[:-1] == 1) & (enter[1:] == 0)
+    gap = np.full_like(first, np.nan)
+    rows = np.stack([gap, first, last], axis=1)[visible]  # (k, 3, 2): gap, start, end
+    new_piece = ~joined[visible]
+    keep = np.stack([new_piece, new_piece, np.ones_like(new_piece)], axis=1)
+    if len(keep):
+        keep[0, 0] = False  # no gap before the first piece
+    return rows[keep]
+
+
+def _exit(points: np.ndarray, box: Box) -> tuple[int, np.ndarray] | None:
+    """Where a run that ends outside `box` left it for good: the step of its first position
+    outside after its last one inside, and the point where that step crosses the box edge;
+    None when the run ends inside (or never was inside)."""
+    lo, hi = np.array([box[0], box[2]]), np.array([box[1], box[3]])
+    inside = ((points >= lo) & (points <= hi)).all(axis=1)
+    if len(points) < 2 or inside[-1] or not inside.any():
+        return None
+    i = int(np.flatnonzero(inside)[-1])
+    _, _, crossing, _, _ = _clip_segments(points[i : i + 2], lo, hi)
+    return i + 1, crossing[0]
+
+
+# Runs in the contour figure.
+
+
+def _typed(values: np.ndarray, dtype: type = np.float64) -> dict | list:
+    """A plotly.js typed-array spec (base64): what plotly.py emits for numpy arrays anyway, but
+    built directly, since validating hundreds of frame arrays costs seconds."""
+    values = np.ascontiguousarray(values, dtype=dtype)
+    if not values.size:
+        return []
+    return {"dtype": np.dtype(dtype).str[1:], "bdata": base64.b64encode(values.tobytes()).decode()}
+
+
+def array_of(value: object) -> np.ndarray:
+    """Figure data as float64 numpy, whether a typed-array spec, a list or an array."""
+    if isinstance(value, dict) and "bdata" in value:
+        data = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        shape = value.get("shape")
+        return data.reshape([int(n) for n in str(shape).split(",")] if shape else -1).astype(float)
+    return np.asarray(value if value is not None else [], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class _RunGeometry:
+    """A run's positions and the steps drawn: ≤ PATH_POINTS for the full path, a coarser fixed
+    set of ≤ FRAME_PATH_POINTS for the intermediate frames (fixed, so a path does not flicker
+    as it grows)."""
+
+    positions: np.ndarray
+    box: Box
+    full_steps: np.ndarray
+    frame_steps: np.ndarray
+
+    @classmethod
+    def of(cls, trajectory: Trajectory, box: Box) -> _RunGeometry:
+        positions = np.asarray(trajectory.positions, dtype=np.float64).reshape(-1, 2)
+        lo, hi = _grown(box)
+        moves = np.linalg.norm(np.diff(np.clip(positions, lo, hi), axis=0), axis=1)
+        arc = np.concatenate([[0.0], np.cumsum(moves)])
+        last = len(positions) - 1
+        if last < 0:
+            return cls(positions, box, np.empty(0, int), np.empty(0, int))
+        return cls(
+            positions,
+            box,
+            _path_indices(arc, last, PATH_POINTS),
+            _path_indices(arc, last, FRAME_PATH_POINTS),
+        )
+
+    @property
+    def last(self) -> int:
+        return len(self.positions) - 1
+
+    def path(self, step: int, full: bool) -> np.ndarray:
+        """The drawn path from step 0 to `step` (clipped, with NaN gaps where it is outside)."""
+        upto = min(step, self.last)
+        if upto < 0:
+            return np.empty((0, 2))
+        steps = self.full_steps if full else self.frame_steps
+        return _clipped(self.positions[np.append(steps[steps < upto], upto)], self.box)
+
+    def head(self, step: int) -> np.ndarray:
+        """The position at `step` (or the last one), NaN when it lies outside the grown box."""
+        if self.last < 0:
+            return np.full((1, 2), np.nan)
+        point = self.positions[min(step, self.last)][None]
+        lo, hi = _grown(self.box)
+        return point if ((point >= lo) & (point <= hi)).all() else np.full((1, 2), np.nan)
+
+    def frame_data(self, step: int, full: bool) -> list[dict]:
+        """Path and current position at `step`, the only data a frame carries: float64 for the
+        full path, float32 (half the bytes, ample for drawing) for intermediate frames."""
+        dtype = np.float64 if full else np.float32
+        return [
+            {"x": _typed(xy[:, 0], dtype), "y": _typed(xy[:, 1], dtype)}
+            for xy in (self.path(step, full), self.head(step))
+        ]
+
+
+def _escape(text: str) -> str:
+    """Plain text for Plotly's HTML-like labels (so "η < 2/κ" is not read as a tag)."""
+    return html.escape(text, quote=False)
+
+
+def _run_traces(run: RunView, index: int, geometry: _RunGeometry, step: int) -> list[go.Scatter]:
+    """The styled path (with its legend entry) and current-position marker of run `index`."""
+    group = f"run-{index}"
+    path, head = geometry.frame_data(step, full=True)
+    path_trace = go.Scatter(
+        path,
+        mode="lines",
+        name=run.label,
+        legendgroup=group,
+        line={"color": run.color, "width": 2.5},
+        hoverinfo="skip",
+    )
+    head_trace = go.Scatter(
+        head,
+        mode="markers",
+        name=f"{run.label} (now)",
+        legendgroup=group,
+        showlegend=False,
+        marker={"color": run.color, "size": 11, "line": {"color": "white", "width": 1.5}},
+        unselected={"marker": {"opacity": 1}},
+        hovertemplate=(
+            f"<b>{_escape(run.label)}</b><br>(%{{x:.4~g}}, %{{y:.4~g}})<br>"
+            f"{_escape(run.status_text)}<extra></extra>"
+        ),
+    )
+    return [path_trace, head_trace]
+
+
+def _frame_steps(last_step: int, frames: int) -> list[int]:
+    """At most `frames` steps from 0 to `last_step`, evenly spread, both ends included."""
+    count = max(1, min(frames, last_step + 1))
+    return sorted({int(s) for s in np.linspace(0, last_step, count).round()})
+
+
+def _animation_controls(names: list[str]) -> dict:
+    """Play buttons (one per speed, resuming from the current frame), Pause, and a step slider.
+
+    Every frame redraws (`redraw: True`): a redraw-less transition makes plotly.js drop the
+    contour layer (plotly.py#2151, plotly.js#4491; seen with plotly.js 4.1) and stop emitting
+    click/select events. Redrawing keeps the surface on screen and clicks alive after Play, Pause
+    and slider moves; playback runs at most as fast as a full redraw.
+    """
+    immediate = {"mode": "immediate", "transition": {"duration": 0}}
+
+    def play(speed: float) -> dict:
+        frame = {"duration": FRAME_MS / speed, "redraw": True}
+        return {
+            "label": f"▶ {speed:g}×",
+            "method": "animate",
+            "args": [None, {**immediate, "frame": frame, "fromcurrent": True}],
+        }
+
+    pause = {
+        "label": "❚❚",
+        "method": "animate",
+        "args": [[None], {**immediate, "frame": {"duration": 0, "redraw": True}}],
+    }
+    buttons = {
+        "type": "buttons",
+        "direction": "left",
+        "showactive": False,
+        "x": 0,
+        "y": 0,
+        "xanchor": "left",
+        "yanchor": "top",
+        "pad": {"t": 28, "r": 8},
+        "buttons": [*(play(speed) for speed in SPEEDS), pause],
+    }
+    slider = {
+        "active": len(names) - 1,
+        "x": 0.36,
+        "len": 0.64,
+        "y": 0,
+        "yanchor": "top",
+        "pad": {"t": 18},
+        "ticklen": 0,
+        "minorticklen": 0,
+        "font": {"color": "rgba(0,0,0,0)"},  # 120 step labels would overlap; the value shows above
+        "currentvalue": {"prefix": "step ", "font": {"size": 12, "color": "#444"}},
+        "transition": {"duration": 0},
+        "steps": [
+            {
+                "label": name,
+                "method": "animate",
+                "args": [[name], {**immediate, "frame": {"duration": 0, "redraw": True}}],
+            }
+            for name in names
+        ],
+    }
+    return {"updatemenus": [buttons], "sliders": [slider]}
+
+
+# The contour figure's other layers.
+
+
+def _colouring(z: np.ndarray, min_value: float | None) -> tuple[np.ndarray, dict, LogLevels]:
+    """Colour values and colorbar: log10(f − f_min + ε) with ticks at real f values where the
+    surface spans decades, plain f otherwise."""
+    levels = log_levels(z, min_value)
+    colorbar = {"title": {"text": "f"}, "thickness": 12, "outlinewidth": 0}
+    if not levels.use_log:
+        return z, colorbar, levels
+    values, labels = zip(*levels.ticks, strict=True)
+    colorbar |= {"tickmode": "array", "tickvals": list(values), "ticktext": list(labels)}
+    return levels.color, colorbar, levels
+
+
+def _colour_range(colour: np.ndarray, levels: LogLevels) -> tuple[float, float]:
+    """The colour scale's ends: from log10 ε (f_min itself, its tick at the bottom) on a log
+    scale, from the grid's minimum on a linear one, to the grid's maximum."""
+    low = levels.ticks[0][0] if levels.use_log else float(colour.min())
+    return low, float(colour.max())
+
+
+def _contour_trace(grid: Grid, min_value: float | None) -> go.Contour:
+    """The filled contour; hover is left to the start-picker above it, which would win anyway."""
+    colour, colorbar, levels = _colouring(grid.z, min_value)
+    zmin, zmax = _colour_range(colour, levels)
+    return go.Contour(
+        x=grid.x,
+        y=grid.y,
+        z=colour.astype(np.float32),  # float32: half the bytes, far finer than the colours
+        zmin=zmin,
+        zmax=zmax,
+        name="surface",
+        showlegend=False,
+        hoverinfo="skip",
+        colorscale=SURFACE_COLORSCALE,
+        ncontours=CONTOUR_LEVELS,
+        contours={"coloring": "fill", "showlines": True},
+        line={"width": 0.5, "color": "rgba(0,0,0,0.22)"},
+        colorbar=colorbar,
+    )
+
+
+def _arrow_polyline(field: Field) -> np.ndarray:
+    """Arrows as one polyline: shaft tail → tip, NaN, barb → tip → barb, NaN; zero arrows out."""
+    spacing = min(abs(field.X[0, 1] - field.X[0, 0]), abs(field.Y[1, 0] - field.Y[0, 0]))
+    dx, dy = arrow_vectors(field, ARROW_CELL_FRACTION * spacing)
+    tail = np.stack([field.X.ravel(), field.Y.ravel()], axis=1)
+    shaft = np.stack([dx.ravel(), dy.ravel()], axis=1)
+    drawn = np.hypot(shaft[:, 0], shaft[:, 1]) > 0
+    tail, shaft = tail[drawn], shaft[drawn]
+    tip = tail + shaft
+    cos, sin = math.cos(ARROW_HEAD_ANGLE), math.sin(ARROW_HEAD_ANGLE)
+    back = -ARROW_HEAD * shaft
+    left = tip + back @ np.array([[cos, sin], [-sin, cos]])
+    right = tip + back @ np.array([[cos, -sin], [sin, cos]])
+    gap = np.full_like(tip, np.nan)
+    return np.stack([tail, tip, gap, left, tip, right, gap], axis=1).reshape(-1, 2)
+
+
+def _field_trace(field: Field | None) -> go.Scatter:
+    xy = _arrow_polyline(field) if field is not None else np.empty((0, 2))
+    return go.Scatter(
+        x=_typed(xy[:, 0], np.float32),
+        y=_typed(xy[:, 1], np.float32),
+        mode="lines",
+        name=FIELD_NAME,
+        showlegend=False,
+        visible=field is not None,
+        line={"color": "rgba(40,40,40,0.5)", "width": 1},
+        hoverinfo="skip",
+    )
+
+
+def _critical_traces(points: Sequence[CriticalPoint]) -> list[go.Scatter]:
+    """One marker trace per kind present: stars for minima (gold global, white local), × saddles."""
+    traces = []
+    for kind, (name, marker) in KIND_STYLE.items():
+        chosen = [p for p in points if p.kind == kind]
+        if not chosen:
+            continue
+        traces.append(
+            go.Scatter(
+                x=[p.x for p in chosen],
+                y=[p.y for p in chosen],
+                mode="markers",
+                name=name,
+                marker=marker,
+                unselected={"marker": {"opacity": 1}},
+                hovertext=[
+                    f"{name}<br>({p.x:.4g}, {p.y:.4g})<br>f = {p.value:.6g}" for p in chosen
+                ],
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    return traces
+
+
+def _exit_layers(
+    runs: Sequence[RunView], geometries: Sequence[_RunGeometry], box: Box
+) -> tuple[list[go.Scatter], list[dict]]:
+    """A marker and an annotation at the box edge where each run that ends outside left it."""
+    exits = [(run, _exit(g.positions, box)) for run, g in zip(runs, geometries, strict=True)]
+    exits = [(run, found) for run, found in exits if found is not None]
+    if not exits:
+        return [], []
+    centre = np.array([(box[0] + box[1]) / 2, (box[2] + box[3]) / 2])
+    annotations = []
+    for run, (step, point) in exits:
+        inward = np.sign(centre - point)
+        annotations.append(
+            {
+                "x": point[0],
+                "y": point[1],
+                "text": f"left at step {step}",
+                "showarrow": True,
+                "arrowcolor": run.color,
+                "arrowwidth": 1.5,
+                "ax": 40 * inward[0],
+                "ay": -30 * inward[1],
+                "font": {"color": run.color, "size": 11},
+                "bgcolor": "rgba(255,255,255,0.8)",
+            }
+        )
+    marker = go.Scatter(
+        x=[point[0] for _, (_, point) in exits],
+        y=[point[1] for _, (_, point) in exits],
+        mode="markers",
+        name="left the box",
+        showlegend=False,
+        cliponaxis=False,  # on the edge: draw the whole ring
+        marker={
+            "symbol": "circle-open",
+            "size": 14,
+            "color": [run.color for run, _ in exits],
+            "line": {"width": 3},
+        },
+        unselected={"marker": {"opacity": 1}},
+        hovertext=[
+            f"{_escape(run.label)} left the box at step {step}<br>{_escape(run.status_text)}"
+            for run, (step, _) in exits
+        ],
+        hovertemplate="%{hovertext}<extra></extra>",
+    )
+    return [marker], annotations
+
+
+def _picker_trace(box: Box, grid: Grid) -> go.Scatter:
+    """Invisible, clickable points covering the box: a click selects one as the start point.
+
+    Its hover also reads f off the nearest grid node: Plotly gives hover to these points, never
+    to the contour beneath them.
+    """
+    xs = np.linspace(box[0], box[1], PICKER_POINTS)
+    ys = np.linspace(box[2], box[3], PICKER_POINTS)
+    X, Y = np.meshgrid(xs, ys)
+    column = np.abs(grid.x[None, :] - xs[:, None]).argmin(axis=1)
+    row = np.abs(grid.y[None, :] - ys[:, None]).argmin(axis=1)
+    invisible = {"marker": {"opacity": 0}}
+    return go.Scatter(
+        x=X.ravel(),
+        y=Y.ravel(),
+        customdata=grid.z[np.ix_(row, column)].ravel().astype(np.float32),
+        mode="markers",
+        name=PICKER_NAME,
+        showlegend=False,
+        marker={"size": 10, "opacity": 0, "color": "black"},
+        selected=invisible,
+        unselected=invisible,
+        hovertemplate="(%{x:.3~g}, %{y:.3~g})  f ≈ %{customdata:.4~g}<br>click: start here"
+        "<extra></extra>",
+        hoverlabel={"bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 11}},
+    )
+
+
+def _plane_layout(box: Box, key: str) -> dict:
+    """Axes fixed to the box at equal scale, legend on top, small margins, zoom kept on reruns."""
+    axis = {
+        "constrain": "domain",
+        "showgrid": False,
+        "zeroline": False,
+        "ticks": "outside",
+        "mirror": True,
+    }
+    return {
+        "template": "plotly_white",
+        "uirevision": key,
+        "height": 620,
+        "margin": {"l": 10, "r": 10, "t": 36, "b": 80},
+        "legend": {"orientation": "h", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom"},
+        "hovermode": "closest",
+        "clickmode": "event+select",
+        "xaxis": dict(axis, range=[box[0], box[1]], autorange=False),
+        "yaxis": dict(axis, range=[box[2], box[3]], autorange=False, scaleanchor="x", scaleratio=1),
+    }
+
+
+def contour_figure(
+    grid: Grid,
+    surface: Surface,
+    points: Sequence[CriticalPoint],
+    runs: Sequence[RunView],
+    *,
+    frames: int = MAX_FRAMES,
+    field: Field | None = None,
+    view_box: Box | None = None,
+) -> go.Figure:
+    """The surface as a filled contour with every run's path, known stationary points, an optional
+    −∇f field, a start-picker grid and Play/Pause/slider animation (see the module docstring for
+    the trace order). Axes stay on `view_box` (default: the surface's box); paths are clipped to
+    it, grown by 5 %, and a run that leaves is marked where it crossed the edge.
+
+    Frames (at most `frames`, named by step) carry each run's path up to that step, sampled to
+    FRAME_PATH_POINTS, and its current position: the JSON grows linearly with the step count
+    until the sampling caps it. The initial view and the last frame show the full paths.
+    """
+    box = view_box or surface.box
+    geometries = [_RunGeometry.of(run.trajectory, box) for run in runs]
+    last_step = max((g.last for g in geometries), default=-1)
+    fig = go.Figure([_contour_trace(grid, surface.minimum_value()), _field_trace(field)])
+    for index, (run, geometry) in enumerate(zip(runs, geometries, strict=True)):
+        fig.add_traces(_run_traces(run, index, geometry, last_step))
+    exit_markers, annotations = _exit_layers(runs, geometries, box)
+    fig.add_traces([*_critical_traces(points), *exit_markers, _picker_trace(box, grid)])
+    fig.update_layout(_plane_layout(box, f"{surface.key}:{box}"), annotations=annotations)
+    if last_step < 0:
+        return fig
+
+    steps = _frame_steps(last_step, frames)
+    run_traces = list(range(FIRST_RUN_TRACE, FIRST_RUN_TRACE + TRACES_PER_RUN * len(runs)))
+    fig.frames = [
+        {
+            "name": str(step),
+            "traces": run_traces,
+            "data": [d for g in geometries for d in g.frame_data(step, full=step == last_step)],
+        }
+        for step in steps
+    ]
+    fig.update_layout(_animation_controls([str(step) for step in steps]))
+    return fig
+
+
+# Metrics and 3-D.
+
+
+def _axis_type(series: Sequence[np.ndarray]) -> str:
+    """Log when every value is positive, else linear (a log axis would drop the rest)."""
+    return "log" if all((s > 0).all() for s in series if len(s)) else "linear"
+
+
+def _capped_range(series: Sequence[np.ndarray], log: bool) -> list[float] | None:
+    """A y range whose top is HEADROOM above the highest starting value, so that a diverging run
+    leaves through the top instead of squashing every other curve; None (autorange) when no
+    value goes that high. Log ranges are in decades, as Plotly takes them."""
+    curves = [s[s > 0] if log else s for s in series]
+    curves = [c for c in curves if len(c)]
+    if not curves:
+        return None
+    low, high = min(c.min() for c in curves), max(c.max() for c in curves)
+    start = max(c[0] for c in curves)
+    if log:
+        low, high, start = math.log10(low), math.log10(high), math.log10(start)
+        top = start + HEADROOM_DECADES
+    else:
+        top = start + HEADROOM_SPANS * ((start - low) or abs(start) or 1.0)
+    if high <= top:
+        return None
+    pad = 0.03 * (top - low)
+    return [low - pad, top + pad]
+
+
+def metrics_figure(runs: Sequence[RunView], step: int | None = None) -> go.Figure:
+    """Loss, applied learning rate η_k and gradient norm against the step, one colour per run.
+
+    Loss and η_k use a log axis when all their values are positive, else a linear one (the axis
+    title says so: Styblinski–Tang and the saddles go below 0). The gradient norm is always on a
+    log axis; exact zeros drop out. A diverging run leaves through the top of the axes (see
+    `_capped_range`). Curves longer than METRIC_POINTS are min-max decimated.
+    Plotly cannot drive one animation across two figures, so this figure is not animated: a
+    dotted vertical line marks `step`, which the caller keeps in sync with the contour slider.
+    """
+    rows = (
+        ("loss", lambda t: t.loss),
+        ("learning rate η_k", lambda t: t.lr),
+        ("gradient norm ‖g‖", lambda t: t.grad_norm),
+    )
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05)
+    for row, (title, series_of) in enumerate(rows, start=1):
+        series = [np.asarray(series_of(run.trajectory), dtype=np.float64) for run in runs]
+        kind = "log" if row == 3 else _axis_type(series)
+        for index, (run, values) in enumerate(zip(runs, series, strict=True)):
+            kept = _decimated(values, METRIC_POINTS)
+            fig.add_scatter(
+                x=kept,
+                y=values[kept],
+                mode="lines",
+                name=run.label,
+                legendgroup=f"run-{index}",
+                showlegend=row == 1,
+                line={"color": run.color, "width": 1.8},
+                hovertemplate=f"{_escape(run.label)}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
+                row=row,
+                col=1,
+            )
+        label = title if kind == "log" else f"{title} (linear: values ≤ 0)"
+        fig.update_yaxes(
+            type=kind,
+            title_text=label,
+            exponentformat="power",
+            range=_capped_range(series, kind == "log"),
+            row=row,
+            col=1,
+        )
+    fig.update_xaxes(title_text="step", row=3, col=1)
+    if step is not None:
+        fig.add_vline(x=step, line={"color": "#555", "width": 1, "dash": "dot"})
+    fig.update_layout(
+        template="plotly_white",
+        height=560,
+        margin={"l": 10, "r": 10, "t": 36, "b": 10},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom"},
+        hovermode="x unified",
+        uirevision="metrics",
+    )
+    return fig
+
+
+def _box_of(grid: Grid) -> Box:
+    return float(grid.x[0]), float(grid.x[-1]), float(grid.y[0]), float(grid.y[-1])
+
+
+def surface3d_figure(grid: Grid, runs: Sequence[RunView]) -> go.Figure:
+    """The surface in 3-D (coloured like the contour) with each run's path drawn at its loss,
+    lifted slightly; positions outside the grid's box are left out."""
+    colour, colorbar, levels = _colouring(grid.z, None)
+    cmin, cmax = _colour_range(colour, levels)
+    box = _box_of(grid)
+    z_low, z_high = float(grid.z.min()), float(grid.z.max())
+    lift = LIFT_3D * (z_high - z_low)
+    fig = go.Figure(
+        go.Surface(
+            x=grid.x,
+            y=grid.y,
+            z=grid.z,
+            surfacecolor=colour.astype(np.float32),
+            cmin=cmin,
+            cmax=cmax,
+            colorscale=SURFACE_COLORSCALE,
+            colorbar=colorbar,
+            opacity=0.95,
+            name="surface",
+            showlegend=False,
+            hovertemplate="(%{x:.3g}, %{y:.3g})<br>f = %{z:.4g}<extra></extra>",
+        )
+    )
+    lo, hi = _grown(box)
+    for run in runs:
+        geometry = _RunGeometry.of(run.trajectory, box)
+        kept = geometry.full_steps
+        xy = geometry.positions[kept]
+        z = np.asarray(run.trajectory.loss, dtype=np.float64)[kept] + lift
+        inside = ((xy >= lo) & (xy <= hi)).all(axis=1)
+        fig.add_scatter3d(
+            x=np.where(inside, xy[:, 0], np.nan),
+            y=np.where(inside, xy[:, 1], np.nan),
+            z=np.where(inside, z, np.nan),
+            mode="lines",
+            name=run.label,
+            line={"color": run.color, "width": 5},
+            hovertemplate=f"{_escape(run.label)}<br>f = %{{z:.4g}}<extra></extra>",
+        )
+    aspect = (box[3] - box[2]) / (box[1] - box[0])
+    fig.update_layout(
+        template="plotly_white",
+        height=620,
+        margin={"l": 0, "r": 0, "t": 36, "b": 0},
+        legend={"orientation": "h", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom"},
+        uirevision="surface3d",
+        scene={
+            "xaxis": {"range": [box[0], box[1]], "title": "x"},
+            "yaxis": {"range": [box[2], box[3]], "title": "y"},
+            "zaxis": {"title": "f"},
+            "aspectmode": "manual",
+            "aspectratio": {"x": 1, "y": aspect, "z": 0.6},
+        },
+    )
+    return fig
+
+
+def export_html(fig: go.Figure) -> str:
+    """A standalone HTML page with plotly.js inlined: plays offline, does not start by itself."""
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)

@@ -1,0 +1,85 @@
+"""The per-step inspector and the status tone: pure reads of a Trajectory, no maths."""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+import numpy as np
+
+from optimizers.engine import Trajectory
+
+Tone = Literal["success", "warning", "error", "info"]
+
+STATE_NAMES = {
+    "velocity": "velocity v",
+    "m_hat": "m̂ (mean gradient)",
+    "v_hat": "v̂ (mean squared gradient)",
+    "s_hat": "ŝ (gradient variance)",
+    "v_hat_max": "v̂_max",
+    "u": "u (max |g|)",
+    "accumulator": "G (sum of g²)",
+    "mean_square": "v (mean g²)",
+    "mean_square_grad": "E[g²]",
+    "mean_square_step": "E[Δw²]",
+    "momentum": "momentum m",
+    "curvature": "Hessian eigenvalues",
+}
+
+
+class Row(NamedTuple):
+    """One line of the inspector: a quantity and its value(s), x then y for vectors."""
+
+    quantity: str
+    values: tuple[float, ...]
+
+
+def clamp_step(trajectory: Trajectory, step: int) -> int:
+    """`step` within the kept positions 0 … n (a diverged run keeps fewer)."""
+    return max(0, min(int(step), len(trajectory.positions) - 1))
+
+
+def _values(array: np.ndarray) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.ravel(array))
+
+
+def step_rows(trajectory: Trajectory, step: int) -> list[Row]:
+    """What the run knows at step k (clamped): w_k, f, ∇L, and the step it takes from w_k."""
+    t, k = trajectory, clamp_step(trajectory, step)
+    rows = [
+        Row("position w_k", _values(t.positions[k])),
+        Row("loss f(w_k)", _values(t.loss[k])),
+        Row("gradient ∇L(w_k)", _values(t.grad[k])),
+        Row("gradient norm ‖∇L‖", _values(t.grad_norm[k])),
+    ]
+    if k < len(t.lr):
+        rows += [
+            Row("learning rate η_k", _values(t.lr[k])),
+            Row("update Δw_k", _values(t.update[k])),
+            *(
+                Row(STATE_NAMES.get(n, n.replace("_", " ")), _values(v[k]))
+                for n, v in t.state.items()
+            ),
+            Row("effective step −Δw/∇L", _values(t.effective_lr[k])),
+        ]
+    return rows
+
+
+def table(rows: list[Row]) -> list[dict[str, str]]:
+    """Rows as text columns quantity / x / y (a scalar fills x)."""
+    out = []
+    for row in rows:
+        cells = [f"{v:.6g}" for v in row.values]
+        out.append({"quantity": row.quantity, "x": cells[0], "y": ", ".join(cells[1:])})
+    return out
+
+
+def tone(trajectory: Trajectory) -> Tone:
+    """Colour of the status line: diverged red, converged to a global minimum green,
+    converged elsewhere amber, still running blue."""
+    status = trajectory.status
+    if status.outcome == "diverged":
+        return "error"
+    if status.outcome == "converged":
+        global_min = status.nearest is not None and status.nearest.kind == "global"
+        return "success" if global_min else "warning"
+    return "info"

@@ -1,0 +1,130 @@
+"""Descent Lab: pick a loss surface, race optimizers down it, watch them move.
+
+Start from the repository root with `streamlit run app/streamlit_app.py` (or `make run`).
+"""
+
+import sys
+from pathlib import Path
+
+# `streamlit run` puts app/ on sys.path, not the repository root (surfaces/, optimizers/).
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import streamlit as st  # noqa: E402
+
+from app import compute, controls, export, figures, inspector  # noqa: E402
+
+st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
+st.title("Descent Lab")
+st.caption(
+    "Pick a loss surface, race up to six optimizers down it, and see how the learning rate, "
+    "the update rule and the schedule decide who gets to the bottom."
+)
+
+with st.sidebar:
+    scene = controls.scene_controls()
+    st.divider()
+    st.header("Runs")
+    setups = controls.run_controls(scene)
+
+# Run every valid configuration (cached); a bad one is reported and the others carry on.
+surface, params = scene.surface, compute.items(scene.params)
+runs: list[export.ExportRun] = []
+drawn: list[tuple[compute.ConfigKey, str, str]] = []  # what the figures show, hashable
+problems: dict[int, str] = {}
+for setup in setups:
+    if setup.config is None:
+        problems[setup.run_id] = setup.error or "invalid configuration"
+        continue
+    key = compute.config_key(setup.config)
+    try:
+        trajectory, sentence = compute.run(key)
+    except ValueError as error:
+        problems[setup.run_id] = str(error)
+        continue
+    runs.append(export.ExportRun(setup.label, setup.config, trajectory, sentence))
+    drawn.append((key, setup.label, figures.PALETTE[(setup.run_id - 1) % len(figures.PALETTE)]))
+step = controls.inspected_step(scene.steps)
+
+st.markdown(f"#### {surface.name}")
+st.latex(surface.latex)
+st.caption(surface.note)
+
+plot_column, status_column = st.columns([3, 2], gap="medium")
+with plot_column:
+    try:
+        contour = compute.contour_figure(surface.key, params, tuple(drawn), scene.show_field)
+    except ValueError as error:
+        st.error(f"Could not draw the surface: {error}")
+        contour = None
+    if contour is not None:
+        names = [trace.name for trace in contour.data]
+        st.session_state["_picker"] = (
+            names.index("start-picker") if "start-picker" in names else None
+        )
+        st.plotly_chart(
+            contour,
+            key="contour",
+            on_select=controls.on_contour_select,
+            selection_mode=("points",),
+            theme=None,
+            config={"displaylogo": False},
+        )
+        st.caption("Click the contour to start every run from that point; ▶ plays the race.")
+
+with status_column:
+    for setup in setups:
+        if setup.run_id in problems:
+            st.error(f"**Run {setup.run_id}** cannot run: {problems[setup.run_id]}")
+    for run in runs:
+        getattr(st, inspector.tone(run.trajectory))(f"**{run.label}** — {run.description}")
+    if drawn:
+        metrics = compute.metrics_figure(tuple(drawn), step)
+        st.plotly_chart(metrics, key="metrics", theme=None, config={"displaylogo": False})
+
+if scene.show_3d and contour is not None:
+    st.subheader("Surface in 3-D")
+    view = compute.surface3d_figure(surface.key, params, tuple(drawn))
+    st.plotly_chart(view, key="surface3d", theme=None, config={"displaylogo": False})
+
+st.subheader("Step inspector")
+step = controls.inspect_step_slider(scene.steps)
+columns = st.columns(min(len(runs), 3) or 1)
+for i, run in enumerate(runs):
+    with columns[i % len(columns)]:
+        shown = inspector.clamp_step(run.trajectory, step)
+        ended = f" (the run ends at step {shown})" if shown < step else ""
+        st.markdown(f"**{run.label}** · step {shown}{ended}")
+        rows = inspector.step_rows(run.trajectory, shown)
+        st.dataframe(inspector.table(rows), hide_index=True)
+
+st.subheader("Export")
+left, middle, right = st.columns(3)
+left.download_button(
+    "Trajectories (CSV)",
+    data=lambda runs=runs: export.to_csv(runs),
+    file_name="descent-lab-trajectories.csv",
+    mime="text/csv",
+    key="export_csv",
+    on_click="ignore",
+    disabled=not runs,
+)
+middle.download_button(
+    "Trajectories (JSON)",
+    data=lambda runs=runs: export.to_json(runs),
+    file_name="descent-lab-trajectories.json",
+    mime="application/json",
+    key="export_json",
+    on_click="ignore",
+    disabled=not runs,
+)
+right.download_button(
+    "Animated figure (HTML)",
+    data=lambda figure=contour: figures.export_html(figure),
+    file_name="descent-lab.html",
+    mime="text/html",
+    key="export_html",
+    on_click="ignore",
+    disabled=contour is None,
+)

@@ -1,0 +1,745 @@
+"""The Streamlit page, driven by widget key through AppTest, and its pure helper modules.
+
+Every control is set by its key and the figures are checked against the engine's own output for
+the configuration the controls describe: the contour's run paths are the engine's positions, the
+metrics figure's rate traces are the engine's η_k, the status lines are report.describe.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import controls, export, figures, inspector
+from optimizers import report
+from optimizers.engine import MODIFIERS, RunConfig, run
+from optimizers.rules import OPTIMIZERS
+from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
+from surfaces import SURFACES
+
+MODIFIER_NAMES = {spec.name for spec in MODIFIERS}
+ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+
+
+# Reading the page.
+
+
+def fresh(**state: Any) -> AppTest:
+    """A new session; `state` seeds widget values before the first run (as a URL would)."""
+    at = AppTest.from_file(ENTRY, default_timeout=30)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def settle(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def decode(data: Any) -> np.ndarray:
+    """A Plotly array: a list, or a typed array {"dtype", "bdata"} (plotly.py 6+)."""
+    if isinstance(data, dict) and "bdata" in data:
+        array = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
+        shape = data.get("shape")
+        if shape:
+            dims = [int(d) for d in str(shape).split(",")]
+            array = array.reshape(dims)
+        return array.astype(np.float64)
+    return np.asarray(data, dtype=np.float64)
+
+
+def chart(at: AppTest, key: str) -> dict[str, Any]:
+    """The figure JSON of the plotly chart with this widget key (or element key)."""
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        if key in element.proto.id or element.proto.id.endswith(key):
+            return spec
+    raise AssertionError(f"no chart {key!r}")
+
+
+def charts(at: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(element.proto.spec) for element in at.get("plotly_chart")]
+
+
+def latex(at: AppTest) -> list[str]:
+    """The formulas shown, without the $$ … $$ that st.latex wraps them in."""
+    return [e.value.removeprefix("$$\n").removesuffix("\n$$") for e in at.get("latex")]
+
+
+def statuses(at: AppTest) -> list[str]:
+    return [e.value for kind in ("success", "warning", "error", "info") for e in at.get(kind)]
+
+
+def trace_xy(trace: dict[str, Any]) -> np.ndarray:
+    return np.column_stack([decode(trace["x"]), decode(trace["y"])])
+
+
+def contour(at: AppTest) -> dict[str, Any]:
+    return charts(at)[0]
+
+
+def metrics(at: AppTest) -> dict[str, Any]:
+    return charts(at)[1]
+
+
+def set_param(at: AppTest, spec: Any, key: str, value: float, kind: str | None = None) -> None:
+    """Move the widget `controls.param_widget` drew for `spec` to `value`."""
+    kind = kind or controls.widget_kind(spec)
+    if kind == "toggle":
+        at.toggle(key=key).set_value(bool(value))
+    elif kind == "int":
+        at.number_input(key=key).set_value(int(value))
+    elif kind == "log":
+        at.select_slider(key=key).set_value(value)
+    elif kind == "slider":
+        at.slider(key=key).set_value(float(value))
+    else:
+        at.number_input(key=key).set_value(float(value))
+
+
+def other_value(spec: Any) -> float:
+    """A value for `spec` other than its default that its widget can take."""
+    kind = controls.widget_kind(spec)
+    if kind == "toggle":
+        return 1.0 - spec.default
+    if kind == "int":
+        return spec.default + 1 if spec.default + 1 <= spec.high else spec.default - 1
+    if kind == "log":
+        options = controls.log_options(spec.low, spec.high, spec.default)
+        i = options.index(spec.default)
+        return options[i - 1] if i > 0 else options[i + 1]
+    step = 10.0 ** (math.floor(math.log10(spec.high - spec.low)) - 3)
+    value = min(spec.high, spec.default + (spec.high - spec.low) / 20)
+    return round(round(value / step) * step, 12)
+
+
+def lower_lr(spec: Any) -> float:
+    """The log slider's option just below the optimizer's default rate."""
+    options = controls.log_options(spec.low, spec.high, spec.default)
+    return options[options.index(spec.default) - 1]
+
+
+def check_run(at: AppTest, index: int, n_runs: int, config: RunConfig) -> Any:
+    """Run `index` of `n_runs` as drawn equals the engine's run of `config`: the contour path
+    (clipped to the box as the figure clips), the metrics η_k trace, and the status sentence."""
+    expected = run(config)
+    surface = SURFACES[config.surface] if isinstance(config.surface, str) else config.surface
+    path = contour(at)["data"][figures.FIRST_RUN_TRACE + figures.TRACES_PER_RUN * index]
+    np.testing.assert_array_equal(trace_xy(path), figures._clipped(expected.positions, surface.box))
+    lr_trace = metrics(at)["data"][n_runs + index]
+    np.testing.assert_array_equal(decode(lr_trace["y"]), expected.lr)
+    np.testing.assert_array_equal(decode(lr_trace["x"]), np.arange(len(expected.lr)))
+    sentence = report.describe(expected, config)
+    assert any(text.endswith(f"— {sentence}") for text in statuses(at)), statuses(at)
+    return expected
+
+
+def default_config(**changes: Any) -> RunConfig:
+    """The first run of the `short` page on its default surface, with `changes`."""
+    surface = SURFACES[changes.get("surface", controls.DEFAULT_SURFACE)]
+    base = {
+        "surface": surface.key,
+        "optimizer": "gd",
+        "lr": OPTIMIZERS[changes.get("optimizer", "gd")].lr.default,
+        "steps": SHORT,
+        "start": surface.starts[0],
+    }
+    return RunConfig(**(base | changes))
+
+
+SHORT = 50  # steps in most tests: one compiled scan length (64) shared by all of them
+
+
+@pytest.fixture
+def page() -> AppTest:
+    """The page as it opens."""
+    return fresh()
+
+
+@pytest.fixture
+def short() -> AppTest:
+    """The page with SHORT steps: cheaper figures, and every test compiles the same scan length."""
+    at = fresh(steps=SHORT)
+    assert at.select_slider(key="steps").value == SHORT
+    return at
+
+
+# The page as it opens.
+
+
+def test_default_page_draws_the_engines_run(page: AppTest) -> None:
+    assert page.title[0].value == "Descent Lab"
+    assert not page.warning and not page.error  # nothing but the run's status line
+    surface = SURFACES[controls.DEFAULT_SURFACE]
+    assert surface.latex in latex(page) and surface.note in [c.value for c in page.caption]
+    assert page.session_state["run_ids"] == [1]
+    assert page.selectbox(key="surface").value == controls.DEFAULT_SURFACE
+    assert page.select_slider(key="steps").value == controls.DEFAULT_STEPS
+    start = SURFACES[controls.DEFAULT_SURFACE].starts[0]
+    assert (page.number_input(key="x0").value, page.number_input(key="y0").value) == start
+    check_run(page, 0, 1, default_config(steps=controls.DEFAULT_STEPS))
+    names = [trace["name"] for trace in contour(page)["data"]]
+    assert names[figures.SURFACE_TRACE] == "surface"
+    assert names[-1] == "start-picker" and page.session_state["_picker"] == len(names) - 1
+    assert "frames" in contour(page) and len(contour(page)["frames"]) <= figures.MAX_FRAMES
+    assert [b.key for b in page.get("download_button")] == [
+        "export_csv",
+        "export_json",
+        "export_html",
+    ]
+
+
+def test_every_widget_has_a_stable_key(page: AppTest) -> None:
+    keys = {
+        w.key
+        for kind in ("selectbox", "select_slider", "slider", "number_input", "toggle", "button")
+        for w in page.get(kind)
+    }
+    assert None not in keys
+    expected = set(controls.key_list([1], SURFACES[controls.DEFAULT_SURFACE]))
+    shown = {k for k in keys if k not in {"next_start", "add_run", "run1_duplicate", "run1_remove"}}
+    assert shown <= expected
+    for key in ("surface", "steps", "x0", "y0", "show_3d", "show_field", "inspect_step"):
+        assert key in keys
+    for name in ("optimizer", "lr", "lr_log", "schedule", "clip_value", "clip_norm", "l2"):
+        assert f"run1_{name}" in keys
+    for name in ("weight_decay", "noise_std", "noise_seed", "warmup_steps", "warmup_start"):
+        assert f"run1_{name}" in keys
+    assert {"quadratic_kappa", "quadratic_angle"} <= keys
+
+
+# Every control, against the engine.
+
+
+def covering(registry: dict[str, Any], params: str, keys: list[str]) -> set[str]:
+    """`keys` of `registry` whose parameters, together, include every parameter name."""
+    names = {spec.name for entry in registry.values() for spec in getattr(entry, params)}
+    covered = {spec.name for key in keys for spec in getattr(registry[key], params)}
+    assert covered == names, names - covered
+    return set(keys)
+
+
+# Between them these rules show every hyperparameter widget (compiling all 16 costs ~20 s here;
+# tests/test_engine.py runs every rule).
+RULES = covering(
+    OPTIMIZERS, "hyper", ["momentum", "adagrad", "rmsprop", "radam", "newton", "adamw"]
+)
+# … and these schedules every schedule parameter widget.
+SCHEDULE_KEYS = ["multistep", "inverse_time", "polynomial", "sgdr", "exp_range", "one_cycle"]
+SCHEDULE_COVER = covering(SCHEDULES, "params", [*SCHEDULE_KEYS, "plateau"])
+
+
+def test_every_rule_and_schedule_is_offered(page: AppTest) -> None:
+    assert page.selectbox(key="run1_optimizer").options == [o.name for o in OPTIMIZERS.values()]
+    assert page.selectbox(key="run1_schedule").options == [s.name for s in SCHEDULES.values()]
+    assert page.selectbox(key="surface").options == [s.name for s in SURFACES.values()]
+
+
+def test_optimizers_with_every_hyperparameter_and_the_learning_rate(short: AppTest) -> None:
+    page = short
+    for key in [k for k in OPTIMIZERS if k in RULES]:
+        optimizer = OPTIMIZERS[key]
+        page.selectbox(key="run1_optimizer").set_value(key)
+        settle(page)
+        assert page.number_input(key="run1_lr").value == optimizer.lr.default
+        assert optimizer.latex in latex(page)
+        assert any(c.value == optimizer.note for c in page.caption)
+        hyper = {}
+        for spec in optimizer.hyper:
+            hyper[spec.name] = other_value(spec)
+            set_param(page, spec, controls.hyper_key(1, spec.name), hyper[spec.name])
+        lr = lower_lr(optimizer.lr)
+        page.select_slider(key="run1_lr_log").set_value(lr)
+        settle(page)
+        assert page.number_input(key="run1_lr").value == lr  # the entry follows the slider
+        config = default_config(optimizer=key, lr=lr, hyper=hyper)
+        check_run(page, 0, 1, config)
+
+
+def test_schedules_with_every_parameter() -> None:
+    page = fresh(steps=200)  # long enough for every schedule's default milestones
+    for key in [k for k in SCHEDULES if k in SCHEDULE_COVER]:
+        schedule = SCHEDULES[key]
+        page.selectbox(key="run1_schedule").set_value(key)
+        settle(page)
+        assert schedule.latex in latex(page)
+        params = {}
+        for spec in schedule.params:
+            params[spec.name] = other_value(spec)
+            set_param(page, spec, controls.schedule_key(1, spec.name), params[spec.name])
+        settle(page)
+        config = default_config(steps=200, schedule=key, schedule_params=params)
+        expected = check_run(page, 0, 1, config)
+        if key != "plateau":  # plateau cuts only when the loss stalls
+            assert not np.all(expected.lr == expected.lr[0]), key
+
+
+def test_warmup_and_every_modifier(short: AppTest) -> None:
+    page = short
+    values = {
+        "warmup_steps": 20,
+        "warmup_start": 0.1,
+        "clip_value": 1.5,
+        "clip_norm": 2.0,
+        "l2": 0.1,
+        "weight_decay": 0.05,
+        "noise_std": 0.3,
+        "noise_seed": 7,
+    }
+    specs = {spec.name: spec for spec in (*WARMUP_PARAMS, *MODIFIERS)}
+    for name, value in values.items():
+        kind = controls.modifier_kind(specs[name]) if name in MODIFIER_NAMES else None
+        set_param(page, specs[name], f"run1_{name}", value, kind)
+    settle(page)
+    warmup = {n: float(values[n]) for n in ("warmup_steps", "warmup_start")}
+    modifiers = {n: float(v) for n, v in values.items() if n not in warmup}
+    config = default_config(warmup=warmup, modifiers=modifiers)
+    check_run(page, 0, 1, config)
+    label = contour(page)["data"][figures.FIRST_RUN_TRACE]["name"]
+    assert "warmup 20" in label and "clip C=2" in label and "noise σ=0.3" in label
+    # The seed matters once there is noise.
+    set_param(page, specs["noise_seed"], "run1_noise_seed", 8, "int")
+    settle(page)
+    check_run(page, 0, 1, default_config(warmup=warmup, modifiers=modifiers | {"noise_seed": 8.0}))
+
+
+@pytest.mark.parametrize("key", ["quadratic", "rosenbrock", "linreg", "bowl"])
+def test_surface_picker_and_surface_parameters(short: AppTest, key: str) -> None:
+    page = short
+    page.number_input(key="x0").set_value(0.5)
+    settle(page)
+    page.selectbox(key="surface").set_value(key)
+    settle(page)
+    surface = SURFACES[key]
+    start = (page.number_input(key="x0").value, page.number_input(key="y0").value)
+    if key != controls.DEFAULT_SURFACE:  # a new surface starts from its own preset
+        assert start == surface.starts[0]
+    else:
+        assert start == (0.5, surface.starts[0][1])
+    assert surface.latex in latex(page)
+    params = {}
+    for spec in surface.params:
+        params[spec.name] = other_value(spec)
+        set_param(page, spec, controls.surface_key(surface, spec.name), params[spec.name])
+    settle(page)
+    check_run(page, 0, 1, default_config(surface=key, surface_params=params, start=start))
+    grid = compute_grid(key, params)
+    np.testing.assert_array_equal(decode(contour(page)["data"][0]["x"]), grid.x)
+
+
+def compute_grid(key: str, params: dict[str, float]) -> Any:
+    from surfaces.grid import surface_grid
+
+    return surface_grid(SURFACES[key], params)
+
+
+def test_steps_start_point_and_preset_starts(page: AppTest) -> None:
+    page.selectbox(key="surface").set_value("rosenbrock")
+    settle(page)
+    page.select_slider(key="steps").set_value(20)
+    page.number_input(key="x0").set_value(-1.0)
+    page.number_input(key="y0").set_value(0.5)
+    settle(page)
+    check_run(page, 0, 1, default_config(surface="rosenbrock", steps=20, start=(-1.0, 0.5)))
+    page.button(key="next_start").click()
+    settle(page)
+    starts = SURFACES["rosenbrock"].starts
+    assert (page.number_input(key="x0").value, page.number_input(key="y0").value) == starts[0]
+    page.button(key="next_start").click()
+    settle(page)
+    assert (page.number_input(key="x0").value, page.number_input(key="y0").value) == starts[1]
+    check_run(page, 0, 1, default_config(surface="rosenbrock", steps=20, start=starts[1]))
+
+
+def test_view_toggles_add_the_field_and_the_3d_view(short: AppTest) -> None:
+    page = short
+    field = contour(page)["data"][figures.FIELD_TRACE]
+    assert field["name"] == "gradient field" and field["visible"] is False
+    page.toggle(key="show_field").set_value(True)
+    page.toggle(key="show_3d").set_value(True)
+    settle(page)
+    field = contour(page)["data"][figures.FIELD_TRACE]
+    assert field["visible"] is True and np.isfinite(decode(field["x"])).any()
+    assert len(charts(page)) == 3
+    view = charts(page)[2]
+    assert view["data"][0]["type"] == "surface" and view["data"][1]["type"] == "scatter3d"
+    check_run(page, 0, 1, default_config())
+
+
+# Divergence, runs, the start-point click.
+
+
+def test_too_large_a_learning_rate_diverges_with_an_explained_status(short: AppTest) -> None:
+    page = short
+    page.number_input(key="run1_lr").set_value(0.5)
+    settle(page)
+    assert page.select_slider(key="run1_lr_log").value == 0.5  # the slider follows the entry
+    config = default_config(lr=0.5)
+    expected = check_run(page, 0, 1, config)
+    assert expected.status.outcome == "diverged"
+    (status,) = page.error
+    assert "Diverged at step" in status.value and "is above 2/λ_max = 0.2" in status.value
+    assert any("η₀ is above 2/λ_max = 0.2" in c.value for c in page.caption)
+    path = trace_xy(contour(page)["data"][figures.FIRST_RUN_TRACE])
+    lo, hi = figures._grown(SURFACES["quadratic"].box)
+    finite = path[np.isfinite(path).all(axis=1)]
+    assert ((finite >= lo - 1e-9) & (finite <= hi + 1e-9)).all()  # the view stays on the box
+    assert "left the box" in [trace["name"] for trace in contour(page)["data"]]
+
+
+def test_below_the_critical_rate_the_hint_says_stable(page: AppTest) -> None:
+    assert any(c.value == "Stable below 2/λ_max = 0.2." for c in page.caption)
+
+
+def test_add_duplicate_and_remove_runs(short: AppTest) -> None:
+    page = short
+    page.button(key="add_run").click()
+    settle(page)
+    page.button(key="add_run").click()
+    settle(page)
+    assert page.session_state["run_ids"] == [1, 2, 3]
+    assert page.selectbox(key="run2_optimizer").value == controls.DEFAULT_OPTIMIZERS[2]
+    assert page.selectbox(key="run3_optimizer").value == controls.DEFAULT_OPTIMIZERS[3]
+    before = len(contour(page)["data"])
+    page.number_input(key="run3_lr").set_value(0.02)
+    page.number_input(key="run1_lr").set_value(0.03)
+    settle(page)
+    page.button(key="run1_duplicate").click()
+    settle(page)
+    assert page.session_state["run_ids"] == [1, 2, 3, 4]
+    assert page.number_input(key="run4_lr").value == 0.03
+    assert len(contour(page)["data"]) == before + figures.TRACES_PER_RUN
+    paths = [contour(page)["data"][figures.FIRST_RUN_TRACE + 2 * i] for i in range(4)]
+    np.testing.assert_array_equal(trace_xy(paths[0]), trace_xy(paths[3]))
+
+    page.button(key="run2_remove").click()
+    settle(page)
+    assert page.session_state["run_ids"] == [1, 3, 4]
+    assert page.number_input(key="run3_lr").value == 0.02  # the others keep their widgets
+    assert page.selectbox(key="run3_optimizer").value == controls.DEFAULT_OPTIMIZERS[3]
+    assert not [w for w in page.get("number_input") if w.key and w.key.startswith("run2_")]
+    assert len(contour(page)["data"]) == before
+    check_run(page, 1, 3, default_config(optimizer="adam", lr=0.02))
+
+
+def test_six_runs_at_most_and_one_at_least() -> None:
+    page = fresh(steps=10, run_ids=[1, 2, 3, 4, 5])
+    page.button(key="add_run").click()
+    settle(page)
+    assert page.session_state["run_ids"] == [1, 2, 3, 4, 5, 6]
+    assert page.button(key="add_run").disabled and page.button(key="run1_duplicate").disabled
+    assert len(contour(page)["data"]) == figures.FIRST_RUN_TRACE + 6 * figures.TRACES_PER_RUN + 2
+    for run_id in (1, 3, 4, 2, 5):
+        page.button(key=f"run{run_id}_remove").click()
+        settle(page)
+    assert page.session_state["run_ids"] == [6]
+    assert page.button(key="run6_remove").disabled
+    check_run(page, 0, 1, default_config(optimizer=controls.DEFAULT_OPTIMIZERS[6], steps=10))
+
+
+def test_same_optimizer_at_two_learning_rates(short: AppTest) -> None:
+    page = short
+    page.button(key="add_run").click()
+    settle(page)
+    page.selectbox(key="run2_optimizer").set_value("gd")
+    settle(page)
+    page.select_slider(key="run2_lr_log").set_value(0.05)
+    settle(page)
+    slow = check_run(page, 0, 2, default_config(lr=0.01))
+    fast = check_run(page, 1, 2, default_config(lr=0.05))
+    assert not np.array_equal(slow.positions, fast.positions)
+    labels = [contour(page)["data"][figures.FIRST_RUN_TRACE + 2 * i]["name"] for i in range(2)]
+    assert labels == ["1: Gradient descent, η₀=0.01", "2: Gradient descent, η₀=0.05"]
+
+
+# The start point from a click on the contour.
+
+
+def selection(*points: dict[str, Any]) -> Any:
+    """A selection event as Streamlit hands it to the page (PlotlyState from the browser's JSON)."""
+    from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
+
+    payload = {"selection": {"points": list(points), "point_indices": [], "box": [], "lasso": []}}
+    return PlotlyChartSelectionSerde().deserialize(json.dumps(payload))
+
+
+def test_start_from_selection_prefers_the_start_picker() -> None:
+    picker = {"curve_number": 9, "point_number": 3, "point_index": 3, "x": 1.25, "y": -0.5}
+    path = {"curve_number": 2, "point_number": 0, "point_index": 0, "x": -2.5, "y": 2.0}
+    assert controls.start_from_selection(selection(path, picker), picker_curve=9) == (1.25, -0.5)
+    assert controls.start_from_selection(selection(path), picker_curve=9) == (-2.5, 2.0)
+    assert controls.start_from_selection(selection(), picker_curve=9) is None
+    assert controls.start_from_selection(None) is None
+    assert controls.start_from_selection({"selection": {"points": [{"x": "a"}]}}) is None
+    assert (
+        controls.start_from_selection({"selection": {"points": [{"x": math.nan, "y": 1}]}}) is None
+    )
+    assert controls.start_from_selection({"nothing": 1}) is None
+
+
+def test_apply_selection_moves_the_start_and_clamps_it() -> None:
+    state: dict[str, Any] = {"x0": 0.0, "y0": 0.0, "_picker": 5}
+    state["contour"] = selection({"curve_number": 5, "x": 0.75, "y": 1.5})
+    assert controls.apply_selection(state) and (state["x0"], state["y0"]) == (0.75, 1.5)
+    state["contour"] = selection({"curve_number": 5, "x": 1e9, "y": -1e9})
+    assert controls.apply_selection(state)
+    assert (state["x0"], state["y0"]) == (controls.START_LIMIT, -controls.START_LIMIT)
+    state["contour"] = selection()
+    assert not controls.apply_selection(state)
+
+
+def click(at: AppTest, x: float, y: float) -> None:
+    """What the browser sends when the contour's start-picker point (x, y) is clicked: the
+    chart's selection state, which runs its on_select callback before the script."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+    from streamlit.testing.v1.element_tree import Widget
+
+    (chart,) = [c for c in at.get("plotly_chart") if c.key == "contour"]
+    point = {"curve_number": at.session_state["_picker"], "point_number": 0, "x": x, "y": y}
+    event = json.dumps(
+        {"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}}
+    )
+
+    class Selected(Widget):
+        def __init__(self) -> None:
+            self.proto, self.root, self.key, self._value = chart.proto, chart.root, "contour", event
+            self.type = "plotly_chart"
+
+        @property
+        def value(self) -> str:
+            return event
+
+        @property
+        def _widget_state(self) -> WidgetState:
+            state = WidgetState(id=chart.proto.id)
+            state.string_value = event
+            return state
+
+    parent = next(b for b in at._tree.main if chart in getattr(b, "children", {}).values())
+    index = next(i for i, node in parent.children.items() if node is chart)
+    parent.children[index] = Selected()
+
+
+def test_a_click_on_the_contour_moves_every_run_to_start_there(short: AppTest) -> None:
+    page = short
+    page.button(key="add_run").click()
+    settle(page)
+    click(page, 1.5, -1.0)
+    settle(page)
+    assert (page.number_input(key="x0").value, page.number_input(key="y0").value) == (1.5, -1.0)
+    check_run(page, 0, 2, default_config(start=(1.5, -1.0)))
+    check_run(page, 1, 2, default_config(optimizer="momentum", start=(1.5, -1.0)))
+    # The start can still be typed afterwards: the old selection is not applied again.
+    page.number_input(key="x0").set_value(-1.0)
+    settle(page)
+    check_run(page, 0, 2, default_config(start=(-1.0, -1.0)))
+
+
+# The step inspector.
+
+
+def test_inspector_shows_each_run_at_the_chosen_step(short: AppTest) -> None:
+    page = short
+    page.button(key="add_run").click()
+    settle(page)
+    page.selectbox(key="run2_optimizer").set_value("adam")
+    settle(page)
+    page.number_input(key="run1_lr").set_value(0.5)  # run 1 diverges within a few steps
+    page.slider(key="inspect_step").set_value(20)
+    settle(page)
+    diverged = run(default_config(lr=0.5))
+    adam = run(default_config(optimizer="adam"))
+    assert diverged.status.outcome == "diverged" and len(diverged.positions) <= 20
+    tables = [frame.value for frame in page.dataframe]
+    last = len(diverged.positions) - 1
+    assert tables[0].to_dict("records") == inspector.table(inspector.step_rows(diverged, last))
+    assert tables[1].to_dict("records") == inspector.table(inspector.step_rows(adam, 20))
+    assert any(f"(the run ends at step {last})" in m.value for m in page.markdown)
+    quantities = list(tables[1]["quantity"])
+    assert "m̂ (mean gradient)" in quantities and "v̂ (mean squared gradient)" in quantities
+    shapes = metrics(page)["layout"]["shapes"]
+    assert {shape["x0"] for shape in shapes} == {20}  # one dotted line per subplot
+
+
+def test_step_rows_read_the_trajectory() -> None:
+    trajectory = run(RunConfig("quadratic", "momentum", lr=0.05, steps=30))
+    rows = {row.quantity: row.values for row in inspector.step_rows(trajectory, 7)}
+    assert rows["position w_k"] == tuple(trajectory.positions[7])
+    assert rows["loss f(w_k)"] == (trajectory.loss[7],)
+    assert rows["gradient ∇L(w_k)"] == tuple(trajectory.grad[7])
+    assert rows["learning rate η_k"] == (trajectory.lr[7],)
+    assert rows["update Δw_k"] == tuple(trajectory.update[7])
+    assert rows["velocity v"] == tuple(trajectory.state["velocity"][7])
+    assert rows["effective step −Δw/∇L"] == tuple(trajectory.effective_lr[7])
+    final = {row.quantity for row in inspector.step_rows(trajectory, 10_000)}
+    assert "position w_k" in final and "learning rate η_k" not in final  # w_n takes no step
+    assert inspector.clamp_step(trajectory, -3) == 0
+    assert inspector.tone(trajectory) == "info"
+    assert inspector.tone(run(RunConfig("quadratic", "gd", lr=0.5, steps=30))) == "error"
+    assert inspector.tone(run(RunConfig("bowl", "gd", lr=1.0, steps=30))) == "success"
+
+
+# Exports.
+
+
+def export_runs() -> list[export.ExportRun]:
+    configs = [
+        RunConfig("quadratic", "adam", lr=0.05, steps=40, start=(-2.5, 2.0)),
+        RunConfig("quadratic", "gd", lr=0.5, steps=40, start=(-2.5, 2.0), modifiers={"l2": 0.1}),
+    ]
+    return [
+        export.ExportRun(f"run {i}", c, t := run(c), report.describe(t, c))
+        for i, c in enumerate(configs, start=1)
+    ]
+
+
+def test_csv_export_holds_every_step_of_every_run_exactly() -> None:
+    runs = export_runs()
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(runs))))
+    assert len(rows) == sum(len(r.trajectory.positions) for r in runs)
+    for r in runs:
+        t = r.trajectory
+        mine = [row for row in rows if row["run"] == r.label]
+        assert [int(row["step"]) for row in mine] == list(range(len(t.positions)))
+        assert {row["optimizer"] for row in mine} == {r.config.optimizer}
+        assert {row["outcome"] for row in mine} == {t.status.outcome}
+        assert {float(row["lr0"]) for row in mine} == {r.config.lr}
+        np.testing.assert_array_equal([[float(m["x"]), float(m["y"])] for m in mine], t.positions)
+        np.testing.assert_array_equal([float(m["loss"]) for m in mine], t.loss)
+        np.testing.assert_array_equal([float(m["grad_norm"]) for m in mine], t.grad_norm)
+        moves = mine[: len(t.lr)]
+        np.testing.assert_array_equal([float(m["lr"]) for m in moves], t.lr)
+        np.testing.assert_array_equal(
+            [[float(m["update_x"]), float(m["update_y"])] for m in moves], t.update
+        )
+        for name, values in t.state.items():
+            drawn = [[float(m[f"{name}_x"]), float(m[f"{name}_y"])] for m in moves]
+            np.testing.assert_array_equal(drawn, values)
+        assert mine[-1]["lr"] == "" and mine[-1]["update_x"] == ""
+    assert json.loads(rows[-1]["modifiers"]) == {"l2": 0.1}
+    assert {row["m_hat_x"] for row in rows if row["optimizer"] == "gd"} == {""}
+
+
+def test_json_export_holds_every_step_of_every_run_exactly() -> None:
+    runs = export_runs()
+    payload = json.loads(export.to_json(runs))
+    assert [r["label"] for r in payload["runs"]] == ["run 1", "run 2"]
+    for r, out in zip(runs, payload["runs"], strict=True):
+        t = r.trajectory
+        assert (
+            out["config"]["optimizer"] == r.config.optimizer and out["config"]["lr"] == r.config.lr
+        )
+        assert out["status"]["outcome"] == t.status.outcome and out["description"] == r.description
+        steps = out["steps"]
+        np.testing.assert_array_equal([[s["x"], s["y"]] for s in steps], t.positions)
+        np.testing.assert_array_equal([s["loss"] for s in steps], t.loss)
+        np.testing.assert_array_equal([s["lr"] for s in steps[: len(t.lr)]], t.lr)
+        assert steps[-1]["lr"] is None
+    assert payload["runs"][1]["status"]["outcome"] == "diverged"
+
+
+def test_page_offers_the_three_exports(page: AppTest) -> None:
+    buttons = {b.key: b for b in page.get("download_button")}
+    assert set(buttons) == {"export_csv", "export_json", "export_html"}
+    assert not any(b.disabled for b in buttons.values())
+    assert buttons["export_html"].label == "Animated figure (HTML)"
+
+
+# Bad input.
+
+
+def test_untrusted_values_are_repaired_not_raised() -> None:
+    page = fresh(
+        surface="nope",
+        steps=0,
+        x0="abc",
+        y0=math.nan,
+        run_ids="junk",
+        run1_optimizer="nope",
+        run1_lr=-3.0,
+        run1_schedule=42,
+        show_3d="maybe",
+        inspect_step=-5,
+    )
+    assert page.selectbox(key="surface").value == controls.DEFAULT_SURFACE
+    assert page.select_slider(key="steps").value == 1
+    start = SURFACES[controls.DEFAULT_SURFACE].starts[0]
+    assert (page.number_input(key="x0").value, page.number_input(key="y0").value) == start
+    assert page.session_state["run_ids"] == [1]
+    assert page.selectbox(key="run1_optimizer").value == "gd"
+    assert page.number_input(key="run1_lr").value == OPTIMIZERS["gd"].lr.low
+    assert page.selectbox(key="run1_schedule").value == "constant"
+    assert page.slider(key="inspect_step").value == 0
+    check_run(page, 0, 1, default_config(lr=OPTIMIZERS["gd"].lr.low, steps=1))
+
+
+def test_a_backend_error_is_reported_and_the_other_runs_carry_on(
+    short: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = short
+    page.button(key="add_run").click()
+    settle(page)
+    real = controls.plan
+
+    def picky(config: RunConfig) -> Any:
+        if config.optimizer == "momentum":
+            raise ValueError("momentum is off today")
+        return real(config)
+
+    monkeypatch.setattr(controls, "plan", picky)
+    settle(page)
+    (error,) = page.error
+    assert error.value == "**Run 2** cannot run: momentum is off today"
+    check_run(page, 0, 1, default_config())
+    assert page.selectbox(key="run2_optimizer").value == "momentum"  # its controls stay
+
+
+# Pure helpers.
+
+
+def test_log_options_span_the_range_and_hold_the_value_exactly() -> None:
+    options = controls.log_options(1e-5, 10.0, 0.01201)
+    assert options[0] == 1e-5 and options[-1] == 10.0 and 0.01201 in options
+    assert options == sorted(set(options))
+    assert 0.012 not in options  # within 0.2 % of the exact value: dropped
+    assert len({controls.fmt(v) for v in options}) == len(options)
+    assert {0.01, 0.02, 0.05, 0.1, 1.0} <= set(options)
+
+
+def test_coerce_clamps_and_types() -> None:
+    assert controls.coerce("0.5", 1.0, 0.0, 2.0, "number") == 0.5
+    assert controls.coerce("x", 1.0, 0.0, 2.0, "number") == 1.0
+    assert controls.coerce(math.inf, 1.0, 0.0, 2.0, "number") == 1.0
+    assert controls.coerce(7, 1.0, 0.0, 2.0, "slider") == 2.0
+    assert controls.coerce(3.6, 1.0, 0.0, 10.0, "int") == 4
+    assert controls.coerce(1, 0.0, 0.0, 1.0, "toggle") is True
+    assert controls.coerce(None, 0.0, 0.0, 1.0, "toggle") is False
+
+
+def test_widget_kinds_and_keys() -> None:
+    specs = {s.name: s for s in (*MODIFIERS, *WARMUP_PARAMS)}
+    assert controls.widget_kind(OPTIMIZERS["gd"].lr) == "log"
+    assert controls.widget_kind(specs["noise_seed"]) == "int"
+    assert controls.widget_kind(specs["clip_norm"]) == "number"
+    assert controls.modifier_kind(specs["l2"]) == "number"
+    assert controls.modifier_kind(specs["noise_seed"]) == "int"
+    assert controls.widget_kind(specs["warmup_start"]) == "slider"
+    assert controls.widget_kind(SURFACES["linreg"].params[1]) == "toggle"
+    assert controls.hyper_key(2, "beta") == "run2_beta"
+    assert controls.hyper_key(2, "weight_decay") == "run2_opt_weight_decay"  # not the modifier's
+    assert controls.schedule_key(2, "threshold") == "run2_sched_threshold"  # not RAdam's τ
+    keys = controls.key_list([1, 2], SURFACES["quadratic"])
+    assert len(keys) == len(set(keys))
