@@ -1,0 +1,191 @@
+"""Browser-test set-up: one real `streamlit run` server per session, Debian's Chromium per session,
+a fresh browser context per test, and no console error tolerated.
+
+Chromium comes from Debian (`apt-get install -y chromium`), driven by the pip `playwright` package
+through `executable_path`; `playwright install` is never used (it downloads a browser). Without
+Chromium the tests skip, except under `CI=true`, where `.ci/run` must have installed it: there they
+fail.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"  # failure screenshots (git-ignored)
+HEALTH_TIMEOUT_S = 60.0
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1600, "height": 1000}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Keep each phase's report on the item, so that fixtures can tell a failed test."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _health(url: str) -> str:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return ""
+
+
+def _missing(message: str) -> None:
+    """Skip, except under CI=true, where the browser tests must run: fail there."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (.ci/run should have installed it; under CI=true it is required)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium, or a skip (a failure under CI=true)."""
+    path = shutil.which("chromium")
+    if path is None:
+        _missing("chromium not installed: apt-get install -y chromium")
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_url(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start `streamlit run app/streamlit_app.py` on a free loopback port; yield its base URL."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app/streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+    ]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + HEALTH_TIMEOUT_S
+        while _health(url) != "ok":
+            if process.poll() is not None or time.monotonic() > deadline:
+                why = (
+                    f"exited with code {process.returncode}"
+                    if process.returncode is not None
+                    else f"no healthy answer within {HEALTH_TIMEOUT_S:.0f} s"
+                )
+                pytest.fail(f"streamlit server {why}; its output:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[object]:
+    """Debian's Chromium under pip Playwright (sync API), shared by the session."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright not installed: pip install -r requirements-dev.txt")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh context and page on the app; fails the test on any console error or page error.
+    A failed test leaves a screenshot in tests/artifacts/browser/."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, base_url=app_url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(f"console.{message.type}: {message.text} ({message.location})")
+            if message.type == "error"
+            else None
+        ),
+    )
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.console_errors = errors
+    page.allowed_errors = []  # regular expressions a test may add for a known, harmless error
+    try:
+        yield page
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(Exception):
+                page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+    finally:
+        context.close()
+    unexpected = [e for e in errors if not any(re.search(a, e) for a in page.allowed_errors)]
+    assert not unexpected, "the browser reported errors:\n" + "\n".join(unexpected)
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """docs/screenshots/, which the README shows (files overwritten on every run)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
