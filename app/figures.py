@@ -13,9 +13,10 @@ No Streamlit here and no maths beyond layout and downsampling (the surface maths
 Streamlit only reports selections, and contour traces cannot be selected, so a click on the
 plot selects the nearest start-picker point, whose (x, y) is the start point picked: point
 index k is (xs[k % 41], ys[k // 41]) with xs, ys = linspace over the box's x and y ranges.
-Animation frames update the run traces only (`traces=[2, 3, …]`), are named by their step and
-all redraw (see `_animation_controls`). Data arrays are plotly.js typed-array specs; `array_of`
-reads any of them back as numpy.
+Animation frames update the run traces only (`traces=[2, 3, …]`) and are named by their step;
+Play redraws only on its last frame, over a raster copy of the surface in layout.images that
+stays on screen meanwhile (see `_animation_controls`). Data arrays are plotly.js typed-array
+specs; `array_of` reads any of them back as numpy.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from app import raster
 from optimizers.engine import Trajectory
 from surfaces.base import CriticalPoint, PointKind, Surface
 from surfaces.grid import Field, Grid, LogLevels, arrow_vectors, log_levels
@@ -38,6 +40,8 @@ from surfaces.grid import Field, Grid, LogLevels, arrow_vectors, log_levels
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
 SURFACE_COLORSCALE = [[0.0, "#ffffff"], [0.35, "#e3e3e3"], [1.0, "#6b6b6b"]]
 CONTOUR_LEVELS = 28
+SURFACE_IMAGE = "surface"  # the contour's raster underlay in layout.images
+IMAGE_PIXELS = 640  # the underlay's longer side
 
 SURFACE_TRACE = 0
 FIELD_TRACE = 1
@@ -53,6 +57,8 @@ PATH_POINTS = 2000  # the full path (initial view and last frame) is sampled dow
 METRIC_POINTS = 2000  # per metric curve, by min-max decimation
 HEADROOM_DECADES = 3.0  # a log metric axis ends this many decades above the highest start …
 HEADROOM_SPANS = 2.0  # … a linear one this many (start − lowest) spans above it
+LOG_TICKS = 6  # at most about this many decade labels on a metric log axis …
+LOG_TICK_MIN_DECADES = 1.5  # … once it spans this many decades (else Plotly's own ticks)
 CLIP_MARGIN = 0.05  # paths are clipped to the view box grown by this fraction on each side
 FRAME_MS = 60  # frame duration at 1× speed
 SPEEDS = (0.5, 1.0, 2.0)
@@ -296,27 +302,34 @@ def _frame_steps(last_step: int, frames: int) -> list[int]:
 
 
 def _animation_controls(names: list[str]) -> dict:
-    """Play buttons (one per speed, resuming from the current frame), Pause, and a step slider.
+    """Play buttons (one per speed, each playing every frame from step 0), Pause, and a step
+    slider.
 
-    Every frame redraws (`redraw: True`): a redraw-less transition makes plotly.js drop the
-    contour layer (plotly.py#2151, plotly.js#4491; seen with plotly.js 4.1) and stop emitting
-    click/select events. Redrawing keeps the surface on screen and clicks alive after Play, Pause
-    and slider moves; playback runs at most as fast as a full redraw.
+    Intermediate Play frames do not redraw (`redraw: False`: ~40 ms a frame instead of ~290 ms
+    in headless Chromium). Such a transition makes plotly.js drop the contour layer (plotly.py
+    #2151, plotly.js#4491; still so in plotly.js 4.1): the surface's raster underlay in
+    layout.images shows through meanwhile. It also stops click/select events, so the last Play
+    frame, every slider step and Pause redraw, which brings the contour back and keeps clicks
+    alive. Play's frame options count from the first frame played, so Play always starts at
+    step 0 (a Play resumed mid-way would end without its redraw); Pause animates to an empty
+    frame object, which stops the queue and redraws (`[None]` would stop without redrawing).
     """
     immediate = {"mode": "immediate", "transition": {"duration": 0}}
+    redraw = {"duration": 0, "redraw": True}
 
     def play(speed: float) -> dict:
-        frame = {"duration": FRAME_MS / speed, "redraw": True}
+        frame = {"duration": FRAME_MS / speed, "redraw": False}
+        frames = [frame] * (len(names) - 1) + [{**frame, "redraw": True}]
         return {
             "label": f"▶ {speed:g}×",
             "method": "animate",
-            "args": [None, {**immediate, "frame": frame, "fromcurrent": True}],
+            "args": [None, {**immediate, "frame": frames}],
         }
 
     pause = {
         "label": "❚❚",
         "method": "animate",
-        "args": [[None], {**immediate, "frame": {"duration": 0, "redraw": True}}],
+        "args": [[{}], {**immediate, "frame": redraw}],
     }
     buttons = {
         "type": "buttons",
@@ -339,13 +352,17 @@ def _animation_controls(names: list[str]) -> dict:
         "ticklen": 0,
         "minorticklen": 0,
         "font": {"color": "rgba(0,0,0,0)"},  # 120 step labels would overlap; the value shows above
-        "currentvalue": {"prefix": "step ", "font": {"size": 12, "color": "#444"}},
+        "currentvalue": {  # over the slider's right end, clear of the buttons on its left
+            "prefix": "step ",
+            "xanchor": "right",
+            "font": {"size": 12, "color": "#444"},
+        },
         "transition": {"duration": 0},
         "steps": [
             {
                 "label": name,
                 "method": "animate",
-                "args": [[name], {**immediate, "frame": {"duration": 0, "redraw": True}}],
+                "args": [[name], {**immediate, "frame": redraw}],
             }
             for name in names
         ],
@@ -375,11 +392,21 @@ def _colour_range(colour: np.ndarray, levels: LogLevels) -> tuple[float, float]:
     return low, float(colour.max())
 
 
-def _contour_trace(grid: Grid, min_value: float | None) -> go.Contour:
-    """The filled contour; hover is left to the start-picker above it, which would win anyway."""
+def _levels(zmin: float, zmax: float) -> dict:
+    """Explicit contour levels: CONTOUR_LEVELS equal bands from zmin to zmax (the levels are the
+    inner edges), shared by the contour trace and its raster underlay."""
+    size = (zmax - zmin) / CONTOUR_LEVELS if zmax > zmin else 1.0
+    return {"start": zmin + size, "end": zmin + (CONTOUR_LEVELS - 1) * size, "size": size}
+
+
+def _contour_trace(grid: Grid, min_value: float | None) -> tuple[go.Contour, dict]:
+    """The filled contour (hover is left to the start-picker above it, which would win anyway)
+    and a layout image of the same bands to lay under it: plotly.js drops the contour during
+    redraw-less animation frames, the image stays (see `_animation_controls`)."""
     colour, colorbar, levels = _colouring(grid.z, min_value)
     zmin, zmax = _colour_range(colour, levels)
-    return go.Contour(
+    contours = _levels(zmin, zmax)
+    trace = go.Contour(
         x=grid.x,
         y=grid.y,
         z=colour.astype(np.float32),  # float32: half the bytes, far finer than the colours
@@ -389,11 +416,32 @@ def _contour_trace(grid: Grid, min_value: float | None) -> go.Contour:
         showlegend=False,
         hoverinfo="skip",
         colorscale=SURFACE_COLORSCALE,
-        ncontours=CONTOUR_LEVELS,
-        contours={"coloring": "fill", "showlines": True},
-        line={"width": 0.5, "color": "rgba(0,0,0,0.22)"},
+        autocontour=False,
+        contours={"coloring": "fill", "showlines": True, **contours},
+        line={"width": 0.5, "color": f"rgba(0,0,0,{raster.LINE_ALPHA})"},
         colorbar=colorbar,
     )
+    x0, x1, y0, y1 = _box_of(grid)
+    ratio = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
+    pixels = (IMAGE_PIXELS, max(1, round(IMAGE_PIXELS * ratio)))
+    if ratio > 1:
+        pixels = (max(1, round(IMAGE_PIXELS / ratio)), IMAGE_PIXELS)
+    png = raster.banded_png(grid.x, grid.y, colour, contours, SURFACE_COLORSCALE, pixels)
+    image = {
+        "name": SURFACE_IMAGE,
+        "source": raster.data_uri(png),
+        "xref": "x",
+        "yref": "y",
+        "x": x0,
+        "y": y1,
+        "sizex": x1 - x0,
+        "sizey": y1 - y0,
+        "xanchor": "left",
+        "yanchor": "top",
+        "sizing": "stretch",
+        "layer": "below",
+    }
+    return trace, image
 
 
 def _arrow_polyline(field: Field) -> np.ndarray:
@@ -541,8 +589,9 @@ def _plane_layout(box: Box, key: str) -> dict:
         "template": "plotly_white",
         "uirevision": key,
         "height": 620,
-        "margin": {"l": 10, "r": 10, "t": 36, "b": 80},
-        "legend": {"orientation": "h", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom"},
+        "margin": {"l": 10, "r": 10, "t": 44, "b": 80},
+        # Raised off the plot's top edge, so that it does not cover half of the top y tick label.
+        "legend": {"orientation": "h", "x": 0, "y": 1.025, "xanchor": "left", "yanchor": "bottom"},
         "hovermode": "closest",
         "clickmode": "event+select",
         "xaxis": dict(axis, range=[box[0], box[1]], autorange=False),
@@ -572,12 +621,15 @@ def contour_figure(
     box = view_box or surface.box
     geometries = [_RunGeometry.of(run.trajectory, box) for run in runs]
     last_step = max((g.last for g in geometries), default=-1)
-    fig = go.Figure([_contour_trace(grid, surface.minimum_value()), _field_trace(field)])
+    contour, underlay = _contour_trace(grid, surface.minimum_value())
+    fig = go.Figure([contour, _field_trace(field)])
     for index, (run, geometry) in enumerate(zip(runs, geometries, strict=True)):
         fig.add_traces(_run_traces(run, index, geometry, last_step))
     exit_markers, annotations = _exit_layers(runs, geometries, box)
     fig.add_traces([*_critical_traces(points), *exit_markers, _picker_trace(box, grid)])
-    fig.update_layout(_plane_layout(box, f"{surface.key}:{box}"), annotations=annotations)
+    fig.update_layout(
+        _plane_layout(box, f"{surface.key}:{box}"), annotations=annotations, images=[underlay]
+    )
     if last_step < 0:
         return fig
 
@@ -624,6 +676,23 @@ def _capped_range(series: Sequence[np.ndarray], log: bool) -> list[float] | None
     return [low - pad, top + pad]
 
 
+def _decade_dtick(series: Sequence[np.ndarray], capped: list[float] | None) -> int | None:
+    """Log-axis ticks at whole decades only (every k-th, for about LOG_TICKS labels):
+    Plotly's automatic 2 and 5 minor labels crowd the short subplots. None (automatic ticks)
+    when the axis spans under LOG_TICK_MIN_DECADES, where decades alone would leave ≤ 1 tick."""
+    if capped is not None:
+        span = capped[1] - capped[0]
+    else:
+        positive = [s[s > 0] for s in series]
+        positive = [p for p in positive if len(p)]
+        if not positive:
+            return None
+        span = math.log10(max(p.max() for p in positive) / min(p.min() for p in positive))
+    if span < LOG_TICK_MIN_DECADES:
+        return None
+    return max(1, round(span / LOG_TICKS))
+
+
 def metrics_figure(runs: Sequence[RunView], step: int | None = None) -> go.Figure:
     """Loss, applied learning rate η_k and gradient norm against the step, one colour per run.
 
@@ -658,11 +727,13 @@ def metrics_figure(runs: Sequence[RunView], step: int | None = None) -> go.Figur
                 col=1,
             )
         label = title if kind == "log" else f"{title} (linear: values ≤ 0)"
+        capped = _capped_range(series, kind == "log")
         fig.update_yaxes(
             type=kind,
             title_text=label,
             exponentformat="power",
-            range=_capped_range(series, kind == "log"),
+            range=capped,
+            dtick=_decade_dtick(series, capped) if kind == "log" else None,
             row=row,
             col=1,
         )

@@ -3,7 +3,10 @@ payload size, markers, the start-picker, animation controls, colour ticks, metri
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -243,17 +246,103 @@ def test_start_picker_covers_the_box_invisibly(rosenbrock, two_runs) -> None:
     assert f[k] == pytest.approx(nearest, rel=1e-6)
 
 
-def test_every_frame_shown_redraws(rosenbrock, two_runs) -> None:
+def test_playback_skips_redraws_but_every_resting_frame_redraws(rosenbrock, two_runs) -> None:
     fig = plot(rosenbrock, two_runs)
     (slider,) = fig.layout.sliders
     assert [list(step.args[0]) for step in slider.steps] == [[frame.name] for frame in fig.frames]
     assert all(step.args[1]["frame"]["redraw"] is True for step in slider.steps)
     assert slider.active == len(fig.frames) - 1  # the full paths show first
+    assert slider.currentvalue.xanchor == "right"  # the "step N" label clear of the buttons
     (menu,) = fig.layout.updatemenus
     plays = [b for b in menu.buttons if b.label.startswith("▶")]
-    assert len(plays) == 3 and len({b.args[1]["frame"]["duration"] for b in plays}) == 3
-    assert all(b.args[1]["frame"]["redraw"] is True for b in plays)
-    assert any(list(b.args[0] or ()) == [None] for b in menu.buttons)  # pause
+    assert len(plays) == 3
+    durations = set()
+    for button in plays:
+        frames, options = button.args[1]["frame"], button.args[1]
+        assert button.args[0] is None and not options.get("fromcurrent")  # always from step 0
+        assert len(frames) == len(fig.frames)  # one option per frame played
+        assert [f["redraw"] for f in frames] == [False] * (len(frames) - 1) + [True]
+        assert len({f["duration"] for f in frames}) == 1
+        durations.add(frames[0]["duration"])
+    assert len(durations) == 3
+    (pause,) = [b for b in menu.buttons if not b.label.startswith("▶")]
+    assert list(pause.args[0]) == [{}]  # a frame object: stops the queue and redraws
+    assert pause.args[1]["frame"]["redraw"] is True and pause.args[1]["mode"] == "immediate"
+
+
+def png_pixels(uri: str) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """Width, height, palette (k, 3) and palette indices (height, width) of a data-URI PNG."""
+    prefix = "data:image/png;base64,"
+    assert uri.startswith(prefix)
+    data = base64.b64decode(uri[len(prefix) :])
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        tag, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
+        assert struct.unpack(">I", data[at + 8 + length : at + 12 + length])[0] == zlib.crc32(
+            tag + body
+        )
+        chunks[tag] = chunks.get(tag, b"") + body
+        at += 12 + length
+    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (depth, colour_type) == (8, 3)
+    raw = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), dtype=np.uint8)
+    rows = raw.reshape(height, width + 1)
+    assert (rows[:, 0] == 0).all()  # no row filters
+    palette = np.frombuffer(chunks[b"PLTE"], dtype=np.uint8).reshape(-1, 3)
+    return width, height, palette, rows[:, 1:]
+
+
+def test_surface_underlay_matches_the_contour(rosenbrock, two_runs) -> None:
+    surface, grid = rosenbrock
+    fig = plot(rosenbrock, two_runs)
+    (image,) = fig.layout.images
+    x0, x1, y0, y1 = surface.box
+    assert (image.xref, image.yref, image.sizing, image.layer) == ("x", "y", "stretch", "below")
+    assert (image.xanchor, image.yanchor) == ("left", "top")
+    assert (image.x, image.y, image.sizex, image.sizey) == pytest.approx((x0, y1, x1 - x0, y1 - y0))
+    width, height, palette, index = png_pixels(image.source)
+    ratio = (y1 - y0) / (x1 - x0)
+    expected = (
+        (figures.IMAGE_PIXELS, round(figures.IMAGE_PIXELS * ratio))
+        if ratio <= 1
+        else (round(figures.IMAGE_PIXELS / ratio), figures.IMAGE_PIXELS)
+    )
+    assert (width, height) == expected and index.shape == (height, width)
+    assert len(palette) == 2 * figures.CONTOUR_LEVELS  # band colours, then their line shades
+    assert index.max() < len(palette)
+    # The contour's explicit levels are the image's band edges, both on the contour's colours.
+    contour = fig.data[figures.SURFACE_TRACE]
+    levels = contour.contours
+    assert contour.autocontour is False and levels.coloring == "fill"
+    assert levels.start == pytest.approx(contour.zmin + levels.size)
+    assert levels.end == pytest.approx(contour.zmax - levels.size)
+    assert (contour.zmax - contour.zmin) / levels.size == pytest.approx(figures.CONTOUR_LEVELS)
+    bands = np.asarray(index) % figures.CONTOUR_LEVELS
+    assert bands.min() == 0 and bands.max() == figures.CONTOUR_LEVELS - 1
+    # Image rows run top down: the pixel at the grid's highest value is in a top band.
+    colour = array_of(contour.z).reshape(grid.z.shape)
+    i, j = np.unravel_index(colour.argmax(), colour.shape)
+    row = min(height - 1, int((1 - (i + 0.5) / len(grid.y)) * height))
+    column = min(width - 1, int((j + 0.5) / len(grid.x) * width))
+    assert bands[row, column] >= figures.CONTOUR_LEVELS - 2
+    ends = {tuple(palette[0]), tuple(palette[figures.CONTOUR_LEVELS - 1])}
+    assert ends == {(255, 255, 255), (0x6B, 0x6B, 0x6B)}  # the colour scale's two ends
+
+
+def test_banding_follows_plotly_fill_levels() -> None:
+    from app import raster
+
+    values = np.array([-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 9.0, np.nan])
+    # Levels 1, 2, 3 (start 1, size 1): below 1 → 0, [1, 2) → 1, [2, 3) → 2, ≥ 3 → 3.
+    assert raster.bands(values, 1.0, 1.0, 4).tolist() == [0, 0, 0, 1, 1, 2, 3, 0]
+    colours = raster.colours_at(figures.SURFACE_COLORSCALE, np.array([0.0, 0.35, 1.0]))
+    assert colours.round().tolist() == [[255] * 3, [0xE3] * 3, [0x6B] * 3]
+    x, y = np.linspace(0, 1, 5), np.linspace(0, 2, 3)
+    on_grid = raster.resampled(x, y, np.add.outer(y, x), 10, 6)
+    assert on_grid.shape == (6, 10)
+    assert on_grid[0, 0] == pytest.approx(0.05 + 2 / 12)  # the first pixel's centre
 
 
 def test_layout_keeps_zoom_and_equal_scale(rosenbrock, two_runs) -> None:
@@ -323,6 +412,15 @@ def test_a_diverging_run_leaves_the_metric_axes_through_the_top(two_runs, diverg
     assert np.log10(start) + 3 < top < np.log10(start) + 3.5 < np.log10(diverged.loss.max())
     assert low < np.log10(min(r.trajectory.loss.min() for r in two_runs))
     assert metrics_figure(two_runs).layout.yaxis.range is None  # nothing to cap: autorange
+
+
+def test_log_metric_axes_label_whole_decades_only() -> None:
+    fig = metrics_figure([view(fake(200)), view(fake(200, spike=True), 1)])
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1  # 1e-3 … 1e3
+    flat = metrics_figure([view(fake(200))])  # η_k constant: Plotly's own ticks, not one decade
+    assert flat.layout.yaxis2.type == "log" and flat.layout.yaxis2.dtick is None
+    huge = fake(200)._replace(loss=np.geomspace(1e30, 1e-30, 201))  # 60 decades: every 10th
+    assert metrics_figure([view(huge)]).layout.yaxis.dtick == 60 / figures.LOG_TICKS
 
 
 def test_metrics_use_a_linear_axis_for_losses_below_zero() -> None:

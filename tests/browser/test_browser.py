@@ -29,7 +29,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+# One worker runs every browser test, so they share one server and one Chromium.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 GRAPH = ".st-key-contour .js-plotly-plot"
 STATUS = "[data-testid=stMain] [data-testid=stAlert]"
