@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
@@ -36,8 +37,35 @@ from optimizers.specs import OptimizerSpec, ScheduleSpec
 from surfaces import CriticalPoint, ParamSpec, Surface, get_surface
 from surfaces.params import resolve_params
 
+SMALL_LOOP_BYTES = 1 << 24
+
+
+def _compile_small_loops_whole() -> None:
+    """Let XLA:CPU compile each of the engine's loops into one kernel.
+
+    XLA:CPU does so only for a while loop whose iteration touches fewer bytes than
+    `xla_cpu_small_while_loop_byte_threshold` (1 kB by default). Above it every op of every step
+    is dispatched on its own: about 1 µs per step, where one of our steps computes in under 0.1 µs.
+    The option is read once, when JAX starts its CPU backend, hence this call at import; after a
+    first computation it has no effect, and the engine is slower, not wrong.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_small_while_loop_byte_threshold" in flags:
+        return  # the user's own choice
+    option = f"xla_cpu_small_while_loop_byte_threshold={SMALL_LOOP_BYTES}"
+    extra = "--xla_backend_extra_options="
+    if extra in flags:  # one such flag holds all extra options
+        flags = flags.replace(extra, f"{extra}{option},", 1)
+    else:
+        flags = f"{flags} {extra}{option}"
+    os.environ["XLA_FLAGS"] = flags.strip()
+
+
+_compile_small_loops_whole()
+
 MAX_STEPS = 20_000
 MIN_BUCKET = 64
+SUMMARY_CHUNK = 1024  # rows per pass of `summarize`: their running state fits in cache
 DIVERGENCE_RADIUS = 100.0  # in half-diagonals of the plot box, measured from its centre
 
 MODIFIERS: tuple[ParamSpec, ...] = (
@@ -62,7 +90,8 @@ MODIFIERS: tuple[ParamSpec, ...] = (
 
 @dataclass(frozen=True)
 class Tolerances:
-    """Converged at the first step k with ‖∇L(w_k)‖ ≤ grad and ‖w_k − w_{k−1}‖ ≤ step.
+    """Converged at the first step k with ‖∇L(w_k)‖ ≤ grad and ‖Δw_k‖ ≤ step: the gradient has
+    vanished and the optimizer has stopped moving (momentum still coasting is not converged).
 
     Under decoupled weight decay λ_w the gradient tested is ∇L + λ_w w, whose zero is the
     fixed point of gradient descent with decay.
@@ -182,6 +211,7 @@ def _specs(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec):
     }
 
 
+@functools.cache
 def _layout(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec) -> tuple[str, ...]:
     groups = _specs(surface, optimizer, schedule)
     named = tuple(f"{group}.{spec.name}" for group, specs in groups.items() for spec in specs)
@@ -207,22 +237,45 @@ def plan(config: RunConfig) -> _Plan:
     start = tuple(
         _finite_number(v, f"start {axis}", -1e6, 1e6) for v, axis in zip(start, "xy", strict=True)
     )
-    values = {
-        "hyper": optimizer.resolve(config.hyper),
-        "schedule": schedule.resolve(config.schedule_params),
-        "warmup": resolve_params(WARMUP_PARAMS, config.warmup, "warmup"),
-        "modifiers": resolve_params(MODIFIERS, config.modifiers, "modifiers"),
-        "surface": surface.resolve(config.surface_params),
-    }
-    flat = {"lr": lr, "steps": steps, "start.x": start[0], "start.y": start[1]}
-    flat |= {f"{group}.{name}": v for group, vs in values.items() for name, v in vs.items()}
     layout = _layout(surface, optimizer, schedule)
-    numbers = np.array([flat[name] for name in layout], dtype=np.float64)
+    numbers = _defaults(surface, optimizer, schedule).copy()
+    numbers[:4] = lr, steps, *start
+    given = (
+        ("hyper", config.hyper, optimizer.resolve),
+        ("schedule", config.schedule_params, schedule.resolve),
+        ("warmup", config.warmup, _resolve_warmup),
+        ("modifiers", config.modifiers, _resolve_modifiers),
+        ("surface", config.surface_params, surface.resolve),
+    )
+    index = _index(layout)
+    for group, values, resolve in given:
+        if values:  # the defaults are in place already
+            for name, value in resolve(values).items():
+                numbers[index[f"{group}.{name}"]] = value
     return _Plan(surface, optimizer, schedule, layout, numbers, steps)
 
 
-def _unpack(layout: tuple[str, ...], numbers: jax.Array) -> dict[str, dict[str, jax.Array]]:
-    groups: dict[str, dict[str, jax.Array]] = {g: {} for g in _GROUPS}
+_resolve_warmup = functools.partial(resolve_params, WARMUP_PARAMS, owner="warmup")
+_resolve_modifiers = functools.partial(resolve_params, MODIFIERS, owner="modifiers")
+
+
+@functools.cache
+def _index(layout: tuple[str, ...]) -> dict[str, int]:
+    return {name: i for i, name in enumerate(layout)}
+
+
+@functools.cache
+def _defaults(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec) -> np.ndarray:
+    """Every number at its default, in layout order (the run's own four are filled in later)."""
+    specs = _specs(surface, optimizer, schedule).values()
+    return np.array([0.0] * 4 + [spec.default for group in specs for spec in group])
+
+
+Numbers = dict[str, dict[str, jax.Array]]  # group → name → value, as `_unpack` returns them
+
+
+def _unpack(layout: tuple[str, ...], numbers: Sequence[jax.Array]) -> Numbers:
+    groups: Numbers = {g: {} for g in _GROUPS}
     for i, name in enumerate(layout):
         group, _, key = name.rpartition(".")
         groups.setdefault(group or "run", {})[key] = numbers[i]
@@ -239,39 +292,41 @@ class _Kernel(NamedTuple):
     noisy: bool  # gradient noise on (σ > 0): its draws cost more than the rest of a step
 
 
-class _Carry(NamedTuple):
+class _State(NamedTuple):
+    """What a step carries to the next: w_k, the optimizer's state, the plateau state (or None)."""
+
     w: jax.Array
     opt_state: object
     plateau: object
 
 
-class _StepOut(NamedTuple):
+class _Seen(NamedTuple):
+    """What step k reports: w_k, L_k, the tested gradient ∇L_k + λ_w w_k, η_k and the update."""
+
     w: jax.Array
     loss: jax.Array
     grad: jax.Array
     lr: jax.Array
     update: jax.Array
-    state: dict[str, jax.Array]
 
 
 def _kernel(the_plan: _Plan) -> _Kernel:
-    noise = the_plan.numbers[the_plan.layout.index("modifiers.noise_std")]
+    noise = the_plan.numbers[_index(the_plan.layout)["modifiers.noise_std"]]
     return _Kernel(
         the_plan.surface, the_plan.optimizer, the_plan.schedule, bucket(the_plan.steps), noise > 0
     )
 
 
-def _clipped(g: jax.Array, by_value: jax.Array, by_norm: jax.Array) -> jax.Array:
-    """Clip each coordinate to [−c, c], then rescale to norm ≤ C; a zero threshold is off."""
-    g = jnp.where(by_value > 0, jnp.clip(g, -by_value, by_value), g)
-    norm = jnp.linalg.norm(g)
-    return g * jnp.where((by_norm > 0) & (norm > by_norm), by_norm / norm, 1.0)
+def _start(kernel: _Kernel, p: Numbers) -> _State:
+    w0 = jnp.stack([p["start"]["x"], p["start"]["y"]])
+    plateau = plateau_init() if kernel.schedule.driven_by_loss else None
+    return _State(w0, kernel.optimizer.build(p["hyper"]).init(w0), plateau)
 
 
-def _simulation(kernel: _Kernel, numbers: jax.Array):
-    """The initial carry, the scan inputs and the step function for one row of numbers."""
+def _stepper(kernel: _Kernel, p: Numbers) -> Callable[..., tuple[_State, _Seen, object]]:
+    """`step(state, k, noise_k)`: moves w_k to w_{k+1}; returns the new state, what it saw, and
+    the optimizer's state after the step."""
     surface, optimizer, schedule = kernel.surface, kernel.optimizer, kernel.schedule
-    p = _unpack(_layout(surface, optimizer, schedule), numbers)
     mods, warm = p["modifiers"], p["warmup"]
     tx = optimizer.build(p["hyper"])
 
@@ -279,15 +334,19 @@ def _simulation(kernel: _Kernel, numbers: jax.Array):
         return surface.fn(w, p["surface"]) + 0.5 * mods["l2"] * (w @ w)
 
     value_and_grad = jax.value_and_grad(objective)
+    # A zero threshold is off: +∞ clips nothing, so the step needs no branch.
+    clip_value = jnp.where(mods["clip_value"] > 0, mods["clip_value"], jnp.inf)
+    clip_norm = jnp.where(mods["clip_norm"] > 0, mods["clip_norm"], jnp.inf)
 
-    def scheduled(k: jax.Array) -> jax.Array:
-        return schedule.fn(k, p["run"]["lr"], p["schedule"])
+    def scheduled(j: jax.Array) -> jax.Array:
+        return schedule.fn(j, p["run"]["lr"], p["schedule"])
 
-    def step(carry: _Carry, inputs: tuple[jax.Array, jax.Array]) -> tuple[_Carry, _StepOut]:
-        k, noise = inputs
-        w, opt_state, plateau = carry
+    def step(state: _State, k: jax.Array, noise: jax.Array | None = None):
+        w, opt_state, plateau = state
         loss, grad = value_and_grad(w)
-        g = _clipped(grad + noise, mods["clip_value"], mods["clip_norm"])
+        g = grad if noise is None else grad + noise
+        g = jnp.clip(g, -clip_value, clip_value)
+        g = g * jnp.minimum(1.0, clip_norm / jnp.linalg.norm(g))
         lr = with_warmup(scheduled, k, warm["warmup_steps"], warm["warmup_start"])
         if schedule.driven_by_loss:
             plateau = plateau_update(plateau, loss, p["schedule"])
@@ -295,18 +354,19 @@ def _simulation(kernel: _Kernel, numbers: jax.Array):
         extra = {"hessian": jax.hessian(objective)(w)} if optimizer.needs_hessian else {}
         direction, opt_state = tx.update(g, opt_state, w, **extra)
         update = -lr * (direction + mods["weight_decay"] * w)
-        tested_grad = grad + mods["weight_decay"] * w
-        out = _StepOut(w, loss, tested_grad, lr, update, optimizer.show_state(opt_state))
-        return _Carry(w + update, opt_state, plateau), out
+        seen = _Seen(w, loss, grad + mods["weight_decay"] * w, lr, update)
+        return _State(w + update, opt_state, plateau), seen, opt_state
 
-    w0 = jnp.stack([p["start"]["x"], p["start"]["y"]])
-    steps = jnp.arange(kernel.length)
-    if kernel.noisy:
-        key = jax.random.key(mods["noise_seed"].astype(jnp.uint32))
-        noise = mods["noise_std"] * jax.random.normal(key, (kernel.length, 2))
-    else:
-        noise = jnp.zeros((kernel.length, 2))
-    return _Carry(w0, tx.init(w0), plateau_init()), (steps, noise), step, p["run"]["steps"]
+    return step
+
+
+def _noise(kernel: _Kernel, p: Numbers) -> jax.Array | None:
+    """The seeded gradient noise of every step (scan inputs), or None when σ = 0 throughout."""
+    if not kernel.noisy:
+        return None
+    mods = p["modifiers"]
+    key = jax.random.key(mods["noise_seed"].astype(jnp.uint32))
+    return mods["noise_std"] * jax.random.normal(key, (kernel.length, 2))
 
 
 def _box_geometry(surface: Surface) -> tuple[np.ndarray, float]:
@@ -316,121 +376,206 @@ def _box_geometry(surface: Surface) -> tuple[np.ndarray, float]:
     return centre, DIVERGENCE_RADIUS * math.hypot(x1 - x0, y1 - y0) / 2
 
 
-def _escaped(xp, surface: Surface, w, loss, grad):
-    """True where w left the finite numbers or the divergence radius (numpy or jnp as `xp`)."""
-    centre, radius = _box_geometry(surface)
-    finite = xp.isfinite(loss) & xp.all(xp.isfinite(grad), -1) & xp.all(xp.isfinite(w), -1)
-    return ~finite | (xp.linalg.norm(w - centre, axis=-1) > radius)
+class _Watch(NamedTuple):
+    """What is kept of a run's steps k ≤ n as they go by, to grade it without its record.
 
-
-def _settled(xp, grad, w, w_prev, k, tol: Tolerances):
-    """The convergence test of `Tolerances` (at k = 0 only the gradient is tested)."""
-    moved = xp.linalg.norm(w - w_prev, axis=-1)
-    return (xp.linalg.norm(grad, axis=-1) <= tol.grad) & ((k == 0) | (moved <= tol.step))
-
-
-@functools.cache
-def _trajectory_fn(kernel: _Kernel) -> Callable[[jax.Array], _StepOut]:
-    """The jitted scan over the kernel's length, vmapped over rows of numbers."""
-
-    def simulate(numbers: jax.Array) -> _StepOut:
-        carry, inputs, step, _ = _simulation(kernel, numbers)
-        return jax.lax.scan(step, carry, inputs)[1]
-
-    return jax.jit(jax.vmap(simulate))
-
-
-@functools.cache
-def _summary_fn(kernel: _Kernel, tol: Tolerances) -> Callable[[jax.Array], tuple[jax.Array, ...]]:
-    """A jitted, vmapped scan that keeps running reductions only, never per-step arrays.
-
-    Row r watches w_0 … w_n (n its own step count) and freezes at its first escape.
+    `diverged` is the first step that escaped (left the finite numbers or the divergence radius)
+    and `finite` whether that step's values are finite; `converged` is the first step before it
+    that settled (the test of `Tolerances`); −1 for none.
+    `best`, `last_loss` and `last_w` cover the steps before the escape.
     """
 
-    def simulate(numbers: jax.Array) -> tuple[jax.Array, ...]:
-        carry, inputs, step, n = _simulation(kernel, numbers)
+    diverged: jax.Array
+    converged: jax.Array
+    finite: jax.Array
+    best: jax.Array
+    last_loss: jax.Array
+    last_w: jax.Array
 
-        def body(state, inputs):
-            carry, best, last_loss, last_w, converged, diverged, w_prev = state
-            k = inputs[0]
-            new_carry, out = step(carry, inputs)
-            watching = (k <= n) & (diverged < 0)
-            escaped = _escaped(jnp, kernel.surface, out.w, out.loss, out.grad)
-            diverged = jnp.where(watching & escaped, k, diverged)
-            ok = watching & ~escaped
-            settled = _settled(jnp, out.grad, out.w, w_prev, k, tol)
-            converged = jnp.where(ok & settled & (converged < 0), k, converged)
-            best = jnp.where(ok, jnp.minimum(best, out.loss), best)
-            last_loss = jnp.where(ok, out.loss, last_loss)
-            last_w = jnp.where(ok, out.w, last_w)
-            carry = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new_carry, carry)
-            return (carry, best, last_loss, last_w, converged, diverged, out.w), None
 
-        never = jnp.asarray(-1, dtype=inputs[0].dtype)
-        state = (carry, jnp.inf, jnp.inf, carry.w, never, never, carry.w)
-        _, best, last_loss, last_w, converged, diverged, _ = jax.lax.scan(body, state, inputs)[0]
-        return last_loss, best, converged, diverged, last_w
+def _watch(w0: jax.Array) -> _Watch:
+    never = jnp.asarray(-1, dtype=jnp.int64)
+    return _Watch(never, never, jnp.asarray(True), jnp.inf, jnp.inf, w0)
 
-    return jax.jit(jax.vmap(simulate))
+
+def _watched(
+    watch: _Watch, seen: _Seen, k: jax.Array, n: jax.Array, surface: Surface, tol: jax.Array
+) -> _Watch:
+    centre, radius = _box_geometry(surface)
+    w, loss, grad = seen.w, seen.loss, seen.grad
+    finite = jnp.isfinite(loss) & jnp.all(jnp.isfinite(grad)) & jnp.all(jnp.isfinite(w))
+    escaped = ~finite | (jnp.linalg.norm(w - centre) > radius)
+    settled = (jnp.linalg.norm(grad) <= tol[0]) & (jnp.linalg.norm(seen.update) <= tol[1])
+    watching = (k <= n) & (watch.diverged < 0)
+    escapes, ok = watching & escaped, watching & ~escaped
+    return _Watch(
+        diverged=jnp.where(escapes, k, watch.diverged),
+        converged=jnp.where(ok & settled & (watch.converged < 0), k, watch.converged),
+        finite=jnp.where(escapes, finite, watch.finite),
+        best=jnp.where(ok, jnp.minimum(watch.best, loss), watch.best),
+        last_loss=jnp.where(ok, loss, watch.last_loss),
+        last_w=jnp.where(ok, w, watch.last_w),
+    )
+
+
+@functools.cache
+def _state_names(optimizer: OptimizerSpec) -> tuple[str, ...]:
+    """The keys of `show_state`, sorted as pytrees order them."""
+    hyper = {spec.name: spec.default for spec in optimizer.hyper}
+    shown = jax.eval_shape(lambda: optimizer.show_state(optimizer.build(hyper).init(jnp.zeros(2))))
+    return tuple(sorted(shown))
+
+
+class _Columns(NamedTuple):
+    """Where each record lies in a row of the trajectory kernel's table (one row per step)."""
+
+    positions: slice = slice(0, 2)
+    loss: int = 2
+    grad: slice = slice(3, 5)
+    grad_norm: int = 5
+    lr: int = 6
+    update: slice = slice(7, 9)
+    effective_lr: slice = slice(9, 11)
+    diverged: int = 11  # these three hold the `_Watch` so far: read at row n, they grade the run
+    converged: int = 12
+    finite: int = 13
+    state: int = 14  # then two columns per entry of `show_state`, in `_state_names` order
+
+
+_COLUMNS = _Columns()
+
+
+@functools.cache
+def _trajectory_fn(kernel: _Kernel) -> Callable[[np.ndarray, int, np.ndarray], jax.Array]:
+    """The jitted scan over the kernel's length: a table for each of the first `count` rows of
+    numbers (zeros for the padding). Rows run one after another, not vmapped, so that a row's
+    numbers are the same bits whatever batch it comes in."""
+    layout = _layout(kernel.surface, kernel.optimizer, kernel.schedule)
+    names = _state_names(kernel.optimizer)
+
+    def simulate(numbers: jax.Array, tol: jax.Array) -> jax.Array:
+        p = _unpack(layout, numbers)
+        noise = _noise(kernel, p)
+
+        def body(carry: tuple[jax.Array, _State, _Watch], noise_k: jax.Array | None):
+            k, state, watch = carry
+            # The numbers enter every step past a barrier. Hoisted out of the loop, each value
+            # derived from them would be an op of its own, which XLA:CPU dispatches separately
+            # at a few µs each: together, as much time as a thousand steps.
+            numbers_k, tol_k, _ = jax.lax.optimization_barrier((numbers, tol, k))
+            p_k = _unpack(layout, numbers_k)
+            state, seen, opt_state = _stepper(kernel, p_k)(state, k, noise_k)
+            watch = _watched(watch, seen, k, p_k["run"]["steps"], kernel.surface, tol_k)
+            shown = kernel.optimizer.show_state(opt_state)
+            effective = jnp.where(seen.grad != 0, -seen.update / seen.grad, 0.0)
+            row = [seen.w, seen.loss, seen.grad, jnp.linalg.norm(seen.grad), seen.lr, seen.update]
+            row += [effective, watch.diverged, watch.converged, watch.finite]
+            row += [shown[name] for name in names]
+            # One packed row per step: the scan writes each of its outputs separately.
+            row = jnp.concatenate([jnp.ravel(x).astype(float) for x in row])
+            return (k + 1, state, watch), row
+
+        state = _start(kernel, p)
+        carry = (jnp.asarray(0, dtype=jnp.int64), state, _watch(state.w))
+        return jax.lax.scan(body, carry, noise, length=kernel.length)[1]
+
+    def simulate_rows(rows: jax.Array, count: jax.Array, tol: jax.Array) -> jax.Array:
+        if len(rows) == 1:  # the usual `run`: no loop over rows
+            return simulate(rows[0], tol)[None]
+        shape = (kernel.length, _COLUMNS.state + 2 * len(names))
+
+        def table(i: jax.Array, numbers: jax.Array) -> jax.Array:
+            return jax.lax.cond(i < count, lambda: simulate(numbers, tol), lambda: jnp.zeros(shape))
+
+        return jax.lax.map(lambda args: table(*args), (jnp.arange(len(rows)), rows))
+
+    return jax.jit(simulate_rows)
+
+
+@functools.cache
+def _summary_fn(
+    kernel: _Kernel, varying: tuple[int, ...]
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], _Watch]:
+    """A jitted scan that keeps a `_Watch` per row only, over chunks of rows of `varying` numbers.
+
+    The other numbers are shared by every row and stay scalars, so what depends on them alone
+    (Adam's βᵗ, a schedule's shape) is computed once per step, not once per row. A row runs on
+    after its escape, unwatched, rather than freezing its state.
+    """
+    layout = _layout(kernel.surface, kernel.optimizer, kernel.schedule)
+
+    def simulate(shared: jax.Array, values: jax.Array, tol: jax.Array) -> _Watch:
+        numbers = list(shared)
+        for j, i in enumerate(varying):
+            numbers[i] = values[j]
+        p = _unpack(layout, numbers)
+        step, n = _stepper(kernel, p), p["run"]["steps"]
+
+        def body(carry: tuple[_State, _Watch], inputs: tuple[jax.Array, jax.Array | None]):
+            (state, watch), (k, noise_k) = carry, inputs
+            state, seen, _ = step(state, k, noise_k)
+            return (state, _watched(watch, seen, k, n, kernel.surface, tol)), None
+
+        state = _start(kernel, p)
+        inputs = (jnp.arange(kernel.length), _noise(kernel, p))
+        return jax.lax.scan(body, (state, _watch(state.w)), inputs)[0][1]
+
+    batched = jax.vmap(simulate, in_axes=(None, 0, None))
+
+    def chunked(shared: jax.Array, chunks: jax.Array, tol: jax.Array) -> _Watch:
+        watches = jax.lax.map(lambda values: batched(shared, values, tol), chunks)
+        return jax.tree.map(lambda a: a.reshape(-1, *a.shape[2:]), watches)
+
+    return jax.jit(chunked)
 
 
 def _nearest(surface: Surface, params: Mapping[str, float], w: np.ndarray):
     points = surface.critical_points(params)
     if not points or not len(w):
         return None, math.inf
-    distances = [math.hypot(w[0] - p.x, w[1] - p.y) for p in points]
-    i = int(np.argmin(distances))
-    return points[i], distances[i]
+    x, y = float(w[0]), float(w[1])
+    distance, i = min((math.hypot(x - p.x, y - p.y), i) for i, p in enumerate(points))
+    return points[i], distance
 
 
 def _surface_params(the_plan: _Plan) -> dict[str, float]:
+    index = _index(the_plan.layout)
     return {
-        name.removeprefix("surface."): float(v)
-        for name, v in zip(the_plan.layout, the_plan.numbers, strict=True)
-        if name.startswith("surface.")
+        spec.name: float(the_plan.numbers[index[f"surface.{spec.name}"]])
+        for spec in the_plan.surface.params
     }
 
 
-def _trajectory(the_plan: _Plan, out: _StepOut, tol: Tolerances) -> Trajectory:
-    """Cut one row of scan output to w_0 … w_n, grade it, and drop any non-finite tail."""
-    n = the_plan.steps
-    positions, loss, grad = out.w[: n + 1], out.loss[: n + 1], out.grad[: n + 1]
-    escaped = np.asarray(_escaped(np, the_plan.surface, positions, loss, grad))
-    bad = np.flatnonzero(escaped)
+def _trajectory(the_plan: _Plan, table: np.ndarray) -> Trajectory:
+    """Cut one table to w_0 … w_n, dropping any non-finite tail, and grade it."""
+    c, n = _COLUMNS, the_plan.steps
+    diverged, converged, finite = table[n, c.diverged : c.finite + 1].tolist()
     kept = n + 1
-    if bad.size:
-        i = int(bad[0])
-        finite = (
-            np.isfinite(loss[i]) and np.isfinite(grad[i]).all() and np.isfinite(positions[i]).all()
-        )
-        kept = i + 1 if finite else i
-    steps = np.arange(kept)
-    previous = np.vstack([positions[:1], positions[: max(kept - 1, 0)]])[:kept]
-    settled = np.flatnonzero(
-        np.asarray(_settled(np, grad[:kept], positions[:kept], previous, steps, tol))
-    )
-    if bad.size:
-        outcome, at = "diverged", int(bad[0])
-    elif settled.size:
-        outcome, at = "converged", int(settled[0])
+    if diverged >= 0:
+        at, outcome = int(diverged), "diverged"
+        kept = at + 1 if finite else at
+    elif converged >= 0:
+        at, outcome = int(converged), "converged"
     else:
-        outcome, at = "max_steps", n
+        at, outcome = n, "max_steps"
+    moves = max(kept - 1, 0)
+    positions = table[:kept, c.positions]
     nearest, distance = _nearest(
-        the_plan.surface, _surface_params(the_plan), positions[kept - 1] if kept else ()
+        the_plan.surface, _surface_params(the_plan), positions[-1] if kept else ()
     )
-    moves = kept - 1 if kept else 0
-    update = out.update[:moves]
-    grad_kept = grad[:moves]
-    effective = np.divide(-update, grad_kept, out=np.zeros_like(update), where=grad_kept != 0)
+    state = {
+        name: table[:moves, c.state + 2 * i : c.state + 2 * i + 2]
+        for i, name in enumerate(_state_names(the_plan.optimizer))
+    }
     return Trajectory(
-        positions=positions[:kept],
-        loss=loss[:kept],
-        grad=grad[:kept],
-        grad_norm=np.linalg.norm(grad[:kept], axis=-1),
-        lr=out.lr[:moves],
-        update=update,
-        effective_lr=effective,
-        state={name: values[:moves] for name, values in out.state.items()},
+        positions=positions,
+        loss=table[:kept, c.loss],
+        grad=table[:kept, c.grad],
+        grad_norm=table[:kept, c.grad_norm],
+        lr=table[:moves, c.lr],
+        update=table[:moves, c.update],
+        effective_lr=table[:moves, c.effective_lr],
+        state=state,
         status=Status(outcome, at, nearest, distance),
     )
 
@@ -444,27 +589,41 @@ def _grouped(plans: Sequence[_Plan]) -> dict[_Kernel, list[int]]:
 
 
 def _padded(rows: np.ndarray) -> np.ndarray:
-    """Rows padded (repeating the last) to a power of two, so batch sizes rarely recompile."""
+    """Rows padded (repeating the last) to a power of two, so batch sizes rarely recompile;
+    the trajectory kernel skips the padding."""
     size = 1 << (len(rows) - 1).bit_length()
+    if size == len(rows):
+        return rows
     return np.vstack([rows, np.repeat(rows[-1:], size - len(rows), axis=0)])
 
 
+@functools.cache
+def _tolerances(tol: Tolerances) -> np.ndarray:
+    return np.array([tol.grad, tol.step], dtype=np.float64)
+
+
 def run_batch(configs: Sequence[RunConfig]) -> list[Trajectory]:
-    """Run several configurations, vmapping those that share surface, optimizer and schedule."""
+    """Run several configurations; those that share surface, optimizer and schedule share a call."""
     plans = [plan(c) for c in configs]
     results: list[Trajectory | None] = [None] * len(plans)
     for kernel, members in _grouped(plans).items():
-        rows = _padded(np.stack([plans[i].numbers for i in members]))
-        out = jax.tree.map(np.asarray, _trajectory_fn(kernel)(rows))
-        for row, i in enumerate(members):
-            one = jax.tree.map(lambda a, row=row: a[row], out)
-            results[i] = _trajectory(plans[i], one, configs[i].tol)
+        rows = _padded(np.array([plans[i].numbers for i in members]))
+        fn = _trajectory_fn(kernel)
+        # Tolerances are traced numbers too; members with different ones take a call each.
+        for tol in dict.fromkeys(configs[i].tol for i in members):
+            tables = np.asarray(fn(rows, len(members), _tolerances(tol)))
+            for row, i in enumerate(members):
+                if configs[i].tol == tol:
+                    results[i] = _trajectory(plans[i], tables[row])
     return results  # type: ignore[return-value]
 
 
 def run(config: RunConfig) -> Trajectory:
     """Run one configuration: positions, losses, gradients, rates, updates, state, status."""
-    return run_batch([config])[0]
+    the_plan = plan(config)  # what `run_batch([config])[0]` does, without its grouping
+    rows = the_plan.numbers[None]
+    tables = _trajectory_fn(_kernel(the_plan))(rows, 1, _tolerances(config.tol))
+    return _trajectory(the_plan, np.asarray(tables)[0])
 
 
 def summarize(config: RunConfig, grid: Mapping[str, np.ndarray]) -> Summary:
@@ -487,7 +646,6 @@ def summarize(config: RunConfig, grid: Mapping[str, np.ndarray]) -> Summary:
     sizes = {len(v) for v in columns.values()}
     if len(sizes) != 1 or 0 in sizes:
         raise ValueError("every grid entry must hold the same positive number of values")
-    numbers = np.repeat(base.numbers[None], sizes.pop(), axis=0)
     for name, values in columns.items():
         if name not in base.layout or name == "steps":
             variable = ", ".join(n for n in base.layout if n != "steps")
@@ -495,14 +653,25 @@ def summarize(config: RunConfig, grid: Mapping[str, np.ndarray]) -> Summary:
         low, high = _bounds(base, name)
         if not (np.isfinite(values).all() and (values >= low).all() and (values <= high).all()):
             raise ValueError(f"grid values for {name!r} must lie in [{low:g}, {high:g}]")
-        numbers[:, base.layout.index(name)] = values
-    kernel = _kernel(base)._replace(
-        noisy=bool((numbers[:, base.layout.index("modifiers.noise_std")] > 0).any())
-    )
-    final_loss, best, converged, diverged, final_w = map(
-        np.asarray, _summary_fn(kernel, config.tol)(numbers)
-    )
-    return Summary(final_loss, best, converged, diverged, final_w)
+    index = _index(base.layout)
+    varying = tuple(index[name] for name in columns)
+    noise_std = columns.get("modifiers.noise_std", base.numbers[index["modifiers.noise_std"]])
+    kernel = _kernel(base)._replace(noisy=bool(np.any(noise_std > 0)))
+    values = np.stack(list(columns.values()), axis=1)
+    chunks = _chunked(values)
+    watch = _summary_fn(kernel, varying)(base.numbers, chunks, _tolerances(config.tol))
+    w = jax.tree.map(lambda a: np.asarray(a)[: len(values)], watch)
+    return Summary(w.last_loss, w.best, w.converged, w.diverged, w.last_w)
+
+
+def _chunked(rows: np.ndarray) -> np.ndarray:
+    """Rows padded (repeating the last) to whole chunks of SUMMARY_CHUNK rows, or to one chunk
+    of a power of two when fewer (so that row counts rarely recompile). The kernel runs one chunk
+    after another, so that a chunk's running state stays in cache."""
+    size = min(SUMMARY_CHUNK, 1 << (len(rows) - 1).bit_length())
+    count = -(-len(rows) // size)
+    padded = np.vstack([rows, np.repeat(rows[-1:], count * size - len(rows), axis=0)])
+    return padded.reshape(count, size, rows.shape[1])
 
 
 def _bounds(the_plan: _Plan, name: str) -> tuple[float, float]:

@@ -168,8 +168,9 @@ def test_batch_equals_single_runs() -> None:
         RunConfig("rosenbrock", "momentum", lr=1e-3, steps=30),
     ]
     for single, batched in zip(map(run, configs), run_batch(configs), strict=True):
-        np.testing.assert_array_equal(single.positions, batched.positions)
-        assert single.status == batched.status
+        np.testing.assert_allclose(single.positions, batched.positions, rtol=1e-12, atol=1e-14)
+        assert single.status[:3] == batched.status[:3]
+        assert single.status.distance == pytest.approx(batched.status.distance, rel=1e-12)
 
 
 def test_divergence_truncates_before_non_finite_values() -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks of the trajectory engine: `make bench` runs `python -m bench.run`."""
