@@ -69,7 +69,7 @@ class NewtonState(NamedTuple):
 def scale_by_newton(damping: jax.Array) -> optax.GradientTransformationExtraArgs:
     """Damped Newton direction d_k = (H_k + λI)⁻¹ g_k, from the keyword argument `hessian=H_k`.
 
-    The system is solved as it stands: a singular H_k + λI yields a non-finite direction.
+    Solved by Cramer's rule as it stands: a singular H_k + λI yields a non-finite direction.
     """
 
     def init(params: jax.Array) -> NewtonState:
@@ -84,8 +84,14 @@ def scale_by_newton(damping: jax.Array) -> optax.GradientTransformationExtraArgs
         **extra_args: object,
     ) -> tuple[jax.Array, NewtonState]:
         del state, params, extra_args
-        damped = hessian + damping * jnp.eye(hessian.shape[-1], dtype=hessian.dtype)
-        return jnp.linalg.solve(damped, updates), NewtonState(jnp.linalg.eigvalsh(hessian))
+        # Closed forms for 2 × 2: LAPACK calls would stop XLA compiling the scan as one kernel.
+        (a, b), (_, d) = hessian
+        a_damped, d_damped = a + damping, d + damping
+        det = a_damped * d_damped - b * b
+        g1, g2 = updates
+        direction = jnp.stack([d_damped * g1 - b * g2, a_damped * g2 - b * g1]) / det
+        mean, radius = (a + d) / 2, jnp.hypot((a - d) / 2, b)
+        return direction, NewtonState(jnp.stack([mean - radius, mean + radius]))
 
     return optax.GradientTransformationExtraArgs(init, update)
 

@@ -33,6 +33,11 @@ def _step(k: jax.Array) -> jax.Array:
     return jnp.asarray(k, dtype=float)
 
 
+def _periods(k: jax.Array, period: jax.Array) -> jax.Array:
+    """⌊k / p⌋ for whole k and p ≥ 1, immune to XLA computing k/p as k·(1/p) (187·(1/187) < 1)."""
+    return jnp.floor((k + 0.5) / period)
+
+
 def _cosine(start: jax.Array, end: jax.Array, frac: jax.Array) -> jax.Array:
     """Half-cosine from `start` (frac ≤ 0) to `end` (frac ≥ 1): end + ½(start − end)(1 + cos πf)."""
     return end + (start - end) * (1 + jnp.cos(jnp.pi * jnp.clip(frac, 0.0, 1.0))) / 2
@@ -40,7 +45,7 @@ def _cosine(start: jax.Array, end: jax.Array, frac: jax.Array) -> jax.Array:
 
 def _triangle(k: jax.Array, half: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Smith's triangle wave: height 1 − |k/s − 2c − 1| ∈ [0, 1] and 0-based cycle c = ⌊k/2s⌋."""
-    cycle = jnp.floor(k / (2 * half))
+    cycle = _periods(k, 2 * half)
     return 1 - jnp.abs(k / half - 2 * cycle - 1), cycle
 
 
@@ -49,7 +54,7 @@ def _constant(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
 
 
 def _piecewise(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
-    return lr0 * p["gamma"] ** jnp.floor(_step(k) / p["step_size"])
+    return lr0 * p["gamma"] ** _periods(_step(k), p["step_size"])
 
 
 _MILESTONES = ("milestone1", "milestone2", "milestone3")
@@ -91,7 +96,7 @@ def _sgdr(k: jax.Array, lr0: jax.Array, p: Scalars) -> jax.Array:
     i = jnp.where(
         geometric,
         jnp.floor(jnp.log1p(k * (base - 1) / first) / jnp.log(base)),
-        jnp.floor(k / first),
+        _periods(k, first),
     )
     i += (start(i + 1) <= k).astype(float) - (start(i) > k).astype(float)  # log rounding
     return _cosine(lr0, p["min_factor"] * lr0, (k - start(i)) / (first * mult**i))
