@@ -34,6 +34,7 @@ from typing import Any, Literal
 import streamlit as st
 
 from app import compute
+from optimizers.curvature import THRESHOLD_FORMULAS
 from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig, plan
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
@@ -49,11 +50,6 @@ STEP_CHOICES = (10, 20, 50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000
 MANTISSAS = ("1", "1.2", "1.5", "2", "2.5", "3", "4", "5", "6", "8")
 BUTTONS = ("duplicate", "remove")
 MODIFIER_NAMES = frozenset(spec.name for spec in MODIFIERS)
-CRITICAL_LABEL = {
-    "gd": "2/λ_max",
-    "momentum": "2(1+β)/λ_max",
-    "nesterov": "2(1+β)/((1+2β)λ_max)",
-}
 
 Kind = Literal["toggle", "int", "log", "slider", "number"]
 
@@ -400,7 +396,7 @@ def _lr_controls(run_id: int, spec: ParamSpec) -> float:
 
 
 def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, float]) -> None:
-    if optimizer not in CRITICAL_LABEL:
+    if optimizer not in THRESHOLD_FORMULAS:
         return
     try:
         rate = compute.critical_rate(
@@ -418,7 +414,7 @@ def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, flo
         st.caption(f"λ_max = {fmt(rate.lambda_max)} ≤ 0 at the start: no curvature limit on η.")
         return
     where = "" if rate.exact else " (curvature at the start)"
-    text = f"{CRITICAL_LABEL[optimizer]} = {fmt(rate.value)}{where}"
+    text = f"{THRESHOLD_FORMULAS[optimizer]} = {fmt(rate.value)}{where}"
     if lr > rate.value:
         st.caption(f":red[η₀ is above {text}: expect divergence.]")
     else:

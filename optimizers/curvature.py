@@ -21,6 +21,12 @@ import numpy as np
 from optimizers.rules import get_optimizer
 from surfaces import Surface
 
+THRESHOLD_FORMULAS = {
+    "gd": "2/λ_max",
+    "momentum": "2(1+β)/λ_max",
+    "nesterov": "2(1+β)/((1+2β)λ_max)",
+}
+
 
 class CriticalRate(NamedTuple):
     """The largest stable learning rate for a rule, and whether it is exact (a quadratic)."""

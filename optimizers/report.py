@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from optimizers.curvature import critical_rate
+from optimizers.curvature import THRESHOLD_FORMULAS, critical_rate
 from optimizers.engine import RunConfig, Trajectory, plan
 
 PLATEAU_GRADIENT = 1e-3  # a gradient norm this small, far from any known point, is a plateau
@@ -79,10 +79,9 @@ def _why_diverged(trajectory: Trajectory, config: RunConfig) -> str:
         else "the loss is not finite at the start"
     )
     if critical is not None and lr > critical.value and math.isfinite(critical.value):
-        bound = {"gd": "2/λ_max", "momentum": "2(1+β)/λ_max", "nesterov": "2(1+β)/((1+2β)λ_max)"}
         here = "" if critical.exact else " at the start"
         return (
-            f"the learning rate {_f(lr)} is above {bound[config.optimizer]} = "
+            f"the learning rate {_f(lr)} is above {THRESHOLD_FORMULAS[config.optimizer]} = "
             f"{_f(critical.value)}{here}, so every step overshoots further; {where}."
         )
     return f"the steps overshot and grew until the loss blew up; {where}."

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import optax
 
 from optimizers.specs import OptimizerSpec, Scalars
-from surfaces.params import ParamSpec
+from surfaces.params import ParamSpec, Registry
 
 View = Callable[[optax.OptState], dict[str, jax.Array]]
 
@@ -147,14 +147,8 @@ _ADAM_LINES = (
 _ADAM_STEP = r"d_k &= \frac{\hat m_{k+1}}{\sqrt{\hat v_{k+1}} + \varepsilon}"
 
 
-def _registry(*specs: OptimizerSpec) -> dict[str, OptimizerSpec]:
-    registry = {spec.key: spec for spec in specs}
-    if len(registry) != len(specs):
-        raise ValueError("duplicate optimizer key")
-    return registry
-
-
-OPTIMIZERS: dict[str, OptimizerSpec] = _registry(
+OPTIMIZERS: Registry[OptimizerSpec] = Registry(
+    "optimizer",
     OptimizerSpec(
         key="gd",
         name="Gradient descent",
@@ -416,8 +410,4 @@ OPTIMIZERS: dict[str, OptimizerSpec] = _registry(
 
 def get_optimizer(key: str) -> OptimizerSpec:
     """The optimizer registered under `key`; ValueError listing the valid keys otherwise."""
-    try:
-        return OPTIMIZERS[key]
-    except KeyError:
-        valid = ", ".join(OPTIMIZERS)
-        raise ValueError(f"unknown optimizer {key!r}; valid keys: {valid}") from None
+    return OPTIMIZERS.lookup(key)

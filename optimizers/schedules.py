@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 
 from optimizers.specs import Scalars, ScheduleSpec
-from surfaces.params import ParamSpec
+from surfaces.params import ParamSpec, Registry
 
 ScheduleFn = Callable[[jax.Array, jax.Array, Scalars], jax.Array]
 
@@ -154,14 +154,8 @@ _CYCLICAL = (
 )
 
 
-def _registry(*specs: ScheduleSpec) -> dict[str, ScheduleSpec]:
-    registry = {spec.key: spec for spec in specs}
-    if len(registry) != len(specs):
-        raise ValueError("duplicate schedule key")
-    return registry
-
-
-SCHEDULES: dict[str, ScheduleSpec] = _registry(
+SCHEDULES: Registry[ScheduleSpec] = Registry(
+    "schedule",
     ScheduleSpec(
         key="constant",
         name="Constant",
@@ -356,11 +350,7 @@ SCHEDULES: dict[str, ScheduleSpec] = _registry(
 
 def get_schedule(key: str) -> ScheduleSpec:
     """The schedule registered under `key`; ValueError listing the valid keys otherwise."""
-    try:
-        return SCHEDULES[key]
-    except KeyError:
-        valid = ", ".join(SCHEDULES)
-        raise ValueError(f"unknown schedule {key!r}; valid keys: {valid}") from None
+    return SCHEDULES.lookup(key)
 
 
 WARMUP_PARAMS: tuple[ParamSpec, ...] = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,30 @@ def resolve_params(
         spec.name: spec.validate(values[spec.name], owner) if spec.name in values else spec.default
         for spec in specs
     }
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+Row = TypeVar("Row", bound=_Keyed)
+
+
+class Registry(dict[str, Row]):
+    """A registry table: rows by their key, in display order; `get` explains an unknown key."""
+
+    def __init__(self, kind: str, *rows: Row) -> None:
+        super().__init__((row.key, row) for row in rows)
+        if len(self) != len(rows):
+            raise ValueError(f"duplicate {kind} key")
+        self.kind = kind
+
+    def lookup(self, key: str) -> Row:
+        """The row registered under `key`; ValueError listing the valid keys otherwise."""
+        try:
+            return self[key]
+        except (KeyError, TypeError):
+            raise ValueError(
+                f"unknown {self.kind} {key!r}; valid keys: {', '.join(self)}"
+            ) from None

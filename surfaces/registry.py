@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from surfaces.base import CriticalPoint, PointKind, Surface
-from surfaces.params import ParamSpec
+from surfaces.params import ParamSpec, Registry
 
 Scalars = Mapping[str, jax.Array]
 Data = tuple[jax.Array, jax.Array]
@@ -343,14 +343,8 @@ def _seed(help: str) -> ParamSpec:
     return ParamSpec("seed", "data seed", 0.0, 0.0, 999.0, help, integer=True)
 
 
-def _registry(*surfaces: Surface) -> dict[str, Surface]:
-    registry = {surface.key: surface for surface in surfaces}
-    if len(registry) != len(surfaces):
-        raise ValueError("duplicate surface key")
-    return registry
-
-
-SURFACES: dict[str, Surface] = _registry(
+SURFACES: Registry[Surface] = Registry(
+    "surface",
     Surface(
         key="bowl",
         name="Isotropic bowl",
@@ -722,11 +716,7 @@ SURFACES: dict[str, Surface] = _registry(
 
 def get_surface(key: str) -> Surface:
     """The surface registered under `key`; ValueError listing the valid keys otherwise."""
-    try:
-        return SURFACES[key]
-    except KeyError:
-        valid = ", ".join(SURFACES)
-        raise ValueError(f"unknown surface {key!r}; valid keys: {valid}") from None
+    return SURFACES.lookup(key)
 
 
 def regression_data(
