@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +22,14 @@ from pathlib import Path
 
 import jax
 import numpy as np
+from streamlit.testing.v1 import AppTest
 
 from optimizers.engine import RunConfig, run, run_batch, summarize
 from optimizers.rules import OPTIMIZERS
 
 RESULTS = Path(__file__).with_name("results.json")
+APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+APP_TARGET_MS = 150.0  # a warm rerun after a learning-rate change (the app issue)
 ROUNDS = 5
 COMPILE_MS = 1000.0  # what a first call may add to the warm target: one kernel's compile
 STEPS = 1000
@@ -175,6 +179,58 @@ def measure() -> dict[str, dict[str, object]]:
     return rows
 
 
+def app_rows() -> dict[str, dict[str, object]]:
+    """Server-side reruns of the page after a change of run 1's η₀ (AppTest, no browser).
+
+    A session runs the page cold, then sets 20 rates it has not seen (not cached) and sets them
+    again in the same order (cached where the caches still hold them); a second session with
+    three runs sets 20 other unseen rates. "first" is the session's cold page run.
+    """
+
+    def session(runs: int) -> tuple[AppTest, float]:
+        at = AppTest.from_file(APP, default_timeout=30)
+        first = milliseconds(at.run)
+        for _ in range(runs - 1):
+            at.button(key="add_run").click()
+            at.run()
+        return at, first
+
+    def rerun_ms(at: AppTest, lrs: np.ndarray) -> list[float]:
+        times = []
+        for lr in lrs:
+            at.number_input(key="run1_lr").set_value(float(lr))
+            times.append(milliseconds(at.run))
+            assert not at.exception, at.exception
+        return times
+
+    def row(name: str, first: float, times: list[float], target: float | None):
+        median = statistics.median(times)
+        return name, {
+            "name": name,
+            "first_ms": first,
+            "median_ms": median,
+            "min_ms": min(times),
+            "calls": len(times),
+            "target_ms": target,
+            "first_target_ms": None,
+            "passed": target is None or median <= target,
+        }
+
+    lrs = np.geomspace(1e-3, 0.1, 20)  # none is the default rate
+    at, first = session(1)
+    new = rerun_ms(at, lrs)
+    cached = rerun_ms(at, lrs)
+    at, first3 = session(3)
+    three = rerun_ms(at, lrs * 1.1)  # unseen by the first session too
+    return dict(
+        [
+            row("app rerun, lr change (new value)", first, new, APP_TARGET_MS),
+            row("app rerun, lr change (cached value)", first, cached, None),
+            row("app rerun, 3 runs, lr change (new value)", first3, three, None),
+        ]
+    )
+
+
 def check_agreement() -> None:
     """The engine and the NumPy loop compute the same Adam run."""
     np.testing.assert_allclose(run(rosenbrock()).positions[-1], numpy_adam(), rtol=0, atol=1e-9)
@@ -208,8 +264,13 @@ def table(rows: dict[str, dict[str, object]]) -> str:
 
 
 def main() -> None:
+    """`python -m bench.run app` runs only the app's cases and leaves results.json alone."""
     jax.numpy.zeros(1).block_until_ready()  # start the backend outside any timing
-    rows = measure()
+    if sys.argv[1:] == ["app"]:
+        print(table(app_rows()))
+        print(f"load average {os.getloadavg()}")
+        return
+    rows = measure() | app_rows()
     check_agreement()
     print(table(rows))
     RESULTS.write_text(json.dumps({"machine": machine(), "cases": list(rows.values())}, indent=2))
