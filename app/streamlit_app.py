@@ -100,31 +100,18 @@ for i, run in enumerate(runs):
         st.dataframe(inspector.table(rows), hide_index=True)
 
 st.subheader("Export")
-left, middle, right = st.columns(3)
-left.download_button(
-    "Trajectories (CSV)",
-    data=lambda runs=runs: export.to_csv(runs),
-    file_name="descent-lab-trajectories.csv",
-    mime="text/csv",
-    key="export_csv",
-    on_click="ignore",
-    disabled=not runs,
-)
-middle.download_button(
-    "Trajectories (JSON)",
-    data=lambda runs=runs: export.to_json(runs),
-    file_name="descent-lab-trajectories.json",
-    mime="application/json",
-    key="export_json",
-    on_click="ignore",
-    disabled=not runs,
-)
-right.download_button(
-    "Animated figure (HTML)",
-    data=lambda figure=contour: figures.export_html(figure),
-    file_name="descent-lab.html",
-    mime="text/html",
-    key="export_html",
-    on_click="ignore",
-    disabled=contour is None,
-)
+downloads = (  # label, contents (built only when clicked), file name, MIME type, key, usable
+    ("Trajectories (CSV)", lambda: export.to_csv(runs), "descent-lab-trajectories.csv",
+     "text/csv", "export_csv", bool(runs)),
+    ("Trajectories (JSON)", lambda: export.to_json(runs), "descent-lab-trajectories.json",
+     "application/json", "export_json", bool(runs)),
+    ("Animated figure (HTML)", lambda: figures.export_html(contour), "descent-lab.html",
+     "text/html", "export_html", contour is not None),
+)  # fmt: skip
+for column, (label, data, file_name, mime, key, usable) in zip(
+    st.columns(3), downloads, strict=True
+):
+    column.download_button(
+        label, data=data, file_name=file_name, mime=mime, key=key, on_click="ignore",
+        disabled=not usable,
+    )  # fmt: skip
