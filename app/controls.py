@@ -27,7 +27,7 @@ and range before the widget is drawn, and widgets take their value from session 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -39,6 +39,7 @@ from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig, plan
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES, ParamSpec, Surface
+from surfaces.params import Registry
 
 MAX_RUNS = 6
 DEFAULT_SURFACE = "quadratic"
@@ -421,19 +422,28 @@ def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, flo
         st.caption(f"Stable below {text}.")
 
 
-def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
-    opt_key = run_key(run_id, "optimizer")
+def _picker(
+    label: str, registry: Registry, key: str, on_change: Callable[[int], None], run_id: int
+) -> Any:
+    """A select box over a registry's rows, then the chosen row's formula and note."""
     st.selectbox(
-        "Optimizer",
-        list(OPTIMIZERS),
-        format_func=lambda k: OPTIMIZERS[k].name,
-        key=opt_key,
-        on_change=_reset_optimizer,
+        label,
+        list(registry),
+        format_func=lambda k: registry[k].name,
+        key=key,
+        on_change=on_change,
         args=(run_id,),
     )
-    optimizer = OPTIMIZERS[st.session_state[opt_key]]
-    st.latex(optimizer.latex)
-    st.caption(optimizer.note)
+    row = registry[st.session_state[key]]
+    st.latex(row.latex)
+    st.caption(row.note)
+    return row
+
+
+def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
+    optimizer = _picker(
+        "Optimizer", OPTIMIZERS, run_key(run_id, "optimizer"), _reset_optimizer, run_id
+    )
     lr = _lr_controls(run_id, optimizer.lr)
     hint = st.container()
     hyper = {s.name: param_widget(s, hyper_key(run_id, s.name)) for s in optimizer.hyper}
@@ -442,17 +452,7 @@ def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
 
     sched_key = run_key(run_id, "schedule")
     ensure_choice(sched_key, list(SCHEDULES), "constant")
-    st.selectbox(
-        "Learning-rate schedule",
-        list(SCHEDULES),
-        format_func=lambda k: SCHEDULES[k].name,
-        key=sched_key,
-        on_change=_reset_schedule,
-        args=(run_id,),
-    )
-    schedule = SCHEDULES[st.session_state[sched_key]]
-    st.latex(schedule.latex)
-    st.caption(schedule.note)
+    schedule = _picker("Learning-rate schedule", SCHEDULES, sched_key, _reset_schedule, run_id)
     schedule_params = {
         s.name: param_widget(s, schedule_key(run_id, s.name)) for s in schedule.params
     }

@@ -42,6 +42,7 @@ SURFACE_COLORSCALE = [[0.0, "#ffffff"], [0.35, "#e3e3e3"], [1.0, "#6b6b6b"]]
 CONTOUR_LEVELS = 28
 SURFACE_IMAGE = "surface"  # the contour's raster underlay in layout.images
 IMAGE_PIXELS = 640  # the underlay's longer side
+TOP_LEGEND = {"orientation": "h", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom"}
 
 SURFACE_TRACE = 0
 FIELD_TRACE = 1
@@ -744,7 +745,7 @@ def metrics_figure(runs: Sequence[RunView], step: int | None = None) -> go.Figur
         template="plotly_white",
         height=560,
         margin={"l": 10, "r": 10, "t": 36, "b": 10},
-        legend={"orientation": "h", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom"},
+        legend=TOP_LEGEND,
         hovermode="x unified",
         uirevision="metrics",
     )
@@ -800,7 +801,7 @@ def surface3d_figure(grid: Grid, runs: Sequence[RunView]) -> go.Figure:
         template="plotly_white",
         height=620,
         margin={"l": 0, "r": 0, "t": 36, "b": 0},
-        legend={"orientation": "h", "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "bottom"},
+        legend=TOP_LEGEND,
         uirevision="surface3d",
         scene={
             "xaxis": {"range": [box[0], box[1]], "title": "x"},

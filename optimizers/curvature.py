@@ -50,12 +50,6 @@ def hessian_eigenvalues(
     return np.linalg.eigvalsh(hessian)
 
 
-def condition_number(eigenvalues: np.ndarray) -> float:
-    """κ = λ_max / λ_min for a positive-definite Hessian; inf otherwise."""
-    low, high = float(eigenvalues[0]), float(eigenvalues[-1])
-    return high / low if low > 0 else float("inf")
-
-
 def gd_threshold(lambda_max: float) -> float:
     """2 / λ_max: gradient descent diverges on a quadratic above this rate."""
     return 2.0 / lambda_max if lambda_max > 0 else float("inf")
