@@ -98,6 +98,13 @@ def _views(runs: RunsKey) -> list[figures.RunView]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
+def surface_layer(surface: str, params: Items) -> figures.SurfaceLayer:
+    """The filled contour and its raster copy, shared by every figure of this surface."""
+    minimum = get_surface(surface).minimum_value(dict(params))
+    return figures.surface_layer(surface_grid(surface, params), minimum)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
 def contour_figure(surface: str, params: Items, runs: RunsKey, show_field: bool):
     the_surface = get_surface(surface)
     field = gradient_field(surface, params) if show_field else None
@@ -107,6 +114,7 @@ def contour_figure(surface: str, params: Items, runs: RunsKey, show_field: bool)
         the_surface.critical_points(dict(params)),
         _views(runs),
         field=field,
+        layer=surface_layer(surface, params),
     )
 
 

@@ -26,10 +26,11 @@ import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+import plotly.io as pio
 
 from app import raster
 from optimizers.engine import Trajectory
@@ -56,6 +57,7 @@ MAX_FRAMES = 120
 FRAME_PATH_POINTS = 200  # a path in an intermediate frame is sampled down to this many points
 PATH_POINTS = 2000  # the full path (initial view and last frame) is sampled down to this many
 METRIC_POINTS = 2000  # per metric curve, by min-max decimation
+METRIC_HEIGHT, METRIC_GAP = 0.3, 0.05  # each metric row's share of the figure, and the gap
 HEADROOM_DECADES = 3.0  # a log metric axis ends this many decades above the highest start …
 HEADROOM_SPANS = 2.0  # … a linear one this many (start − lowest) spans above it
 LOG_TICKS = 6  # at most about this many decade labels on a metric log axis …
@@ -83,6 +85,7 @@ KIND_STYLE: dict[PointKind, tuple[str, dict]] = {
     ),
 }
 Box = tuple[float, float, float, float]
+WHITE_TEMPLATE = pio.templates["plotly_white"].to_plotly_json()
 
 
 @dataclass(frozen=True)
@@ -188,13 +191,41 @@ def _exit(points: np.ndarray, box: Box) -> tuple[int, np.ndarray] | None:
 # Runs in the contour figure.
 
 
-def _typed(values: np.ndarray, dtype: type = np.float64) -> dict | list:
-    """A plotly.js typed-array spec (base64): what plotly.py emits for numpy arrays anyway, but
-    built directly, since validating hundreds of frame arrays costs seconds."""
+def _typed(values: object, dtype: type = np.float64) -> dict | list:
+    """A plotly.js typed-array spec (base64, with its shape when 2-D): what plotly.py emits for
+    numpy arrays anyway, but built directly, since validating the arrays costs seconds."""
     values = np.ascontiguousarray(values, dtype=dtype)
     if not values.size:
         return []
-    return {"dtype": np.dtype(dtype).str[1:], "bdata": base64.b64encode(values.tobytes()).decode()}
+    spec = {"dtype": np.dtype(dtype).str[1:], "bdata": base64.b64encode(values.tobytes()).decode()}
+    if values.ndim > 1:
+        spec["shape"] = ",".join(str(n) for n in values.shape)
+    return spec
+
+
+class SpecFigure(go.Figure):
+    """A go.Figure over ready plain-dict traces, layout and frames (arrays as typed-array specs),
+    built without plotly.py's validation and handed to Streamlit by `to_dict` without its deep
+    copy and base64 pass: for a 120-frame contour those take ~200 ms per rerun, this ~5 ms.
+    The frames are validated only when read through `frames` (the tests do, the app does not).
+    """
+
+    def __init__(self, data: list[dict], layout: dict, frames: list[dict] | None = None) -> None:
+        super().__init__(
+            {"data": data, "layout": {"template": WHITE_TEMPLATE, **layout}}, _validate=False
+        )
+        self._frame_specs = frames or []
+
+    @property
+    def frames(self) -> tuple[go.Frame, ...]:
+        return tuple(go.Frame(frame) for frame in self._frame_specs)
+
+    def to_dict(self) -> dict:
+        """The figure as plotly.js reads it (shared, not copied: read it, do not change it)."""
+        spec = {"data": self._data, "layout": self._layout}
+        if self._frame_specs:
+            spec["frames"] = self._frame_specs
+        return spec
 
 
 def array_of(value: object) -> np.ndarray:
@@ -268,20 +299,22 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _run_traces(run: RunView, index: int, geometry: _RunGeometry, step: int) -> list[go.Scatter]:
+def _run_traces(run: RunView, index: int, geometry: _RunGeometry, step: int) -> list[dict]:
     """The styled path (with its legend entry) and current-position marker of run `index`."""
     group = f"run-{index}"
     path, head = geometry.frame_data(step, full=True)
-    path_trace = go.Scatter(
+    path_trace = dict(
         path,
+        type="scatter",
         mode="lines",
         name=run.label,
         legendgroup=group,
         line={"color": run.color, "width": 2.5},
         hoverinfo="skip",
     )
-    head_trace = go.Scatter(
+    head_trace = dict(
         head,
+        type="scatter",
         mode="markers",
         name=f"{run.label} (now)",
         legendgroup=group,
@@ -400,28 +433,37 @@ def _levels(zmin: float, zmax: float) -> dict:
     return {"start": zmin + size, "end": zmin + (CONTOUR_LEVELS - 1) * size, "size": size}
 
 
-def _contour_trace(grid: Grid, min_value: float | None) -> tuple[go.Contour, dict]:
+class SurfaceLayer(NamedTuple):
+    """The contour figure's part that depends on the surface only: the filled contour trace and
+    its raster copy (a layout image). Build it once per surface with `surface_layer`."""
+
+    trace: dict
+    image: dict
+
+
+def surface_layer(grid: Grid, min_value: float | None) -> SurfaceLayer:
     """The filled contour (hover is left to the start-picker above it, which would win anyway)
     and a layout image of the same bands to lay under it: plotly.js drops the contour during
     redraw-less animation frames, the image stays (see `_animation_controls`)."""
     colour, colorbar, levels = _colouring(grid.z, min_value)
     zmin, zmax = _colour_range(colour, levels)
     contours = _levels(zmin, zmax)
-    trace = go.Contour(
-        x=grid.x,
-        y=grid.y,
-        z=colour.astype(np.float32),  # float32: half the bytes, far finer than the colours
-        zmin=zmin,
-        zmax=zmax,
-        name="surface",
-        showlegend=False,
-        hoverinfo="skip",
-        colorscale=SURFACE_COLORSCALE,
-        autocontour=False,
-        contours={"coloring": "fill", "showlines": True, **contours},
-        line={"width": 0.5, "color": f"rgba(0,0,0,{raster.LINE_ALPHA})"},
-        colorbar=colorbar,
-    )
+    trace = {
+        "type": "contour",
+        "x": _typed(grid.x),
+        "y": _typed(grid.y),
+        "z": _typed(colour, np.float32),  # float32: half the bytes, far finer than the colours
+        "zmin": zmin,
+        "zmax": zmax,
+        "name": "surface",
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "colorscale": SURFACE_COLORSCALE,
+        "autocontour": False,
+        "contours": {"coloring": "fill", "showlines": True, **contours},
+        "line": {"width": 0.5, "color": f"rgba(0,0,0,{raster.LINE_ALPHA})"},
+        "colorbar": colorbar,
+    }
     x0, x1, y0, y1 = _box_of(grid)
     ratio = (y1 - y0) / (x1 - x0) if x1 > x0 else 1.0
     pixels = (IMAGE_PIXELS, max(1, round(IMAGE_PIXELS * ratio)))
@@ -442,7 +484,7 @@ def _contour_trace(grid: Grid, min_value: float | None) -> tuple[go.Contour, dic
         "sizing": "stretch",
         "layer": "below",
     }
-    return trace, image
+    return SurfaceLayer(trace, image)
 
 
 def _arrow_polyline(field: Field) -> np.ndarray:
@@ -462,21 +504,22 @@ def _arrow_polyline(field: Field) -> np.ndarray:
     return np.stack([tail, tip, gap, left, tip, right, gap], axis=1).reshape(-1, 2)
 
 
-def _field_trace(field: Field | None) -> go.Scatter:
+def _field_trace(field: Field | None) -> dict:
     xy = _arrow_polyline(field) if field is not None else np.empty((0, 2))
-    return go.Scatter(
-        x=_typed(xy[:, 0], np.float32),
-        y=_typed(xy[:, 1], np.float32),
-        mode="lines",
-        name=FIELD_NAME,
-        showlegend=False,
-        visible=field is not None,
-        line={"color": "rgba(40,40,40,0.5)", "width": 1},
-        hoverinfo="skip",
-    )
+    return {
+        "type": "scatter",
+        "x": _typed(xy[:, 0], np.float32),
+        "y": _typed(xy[:, 1], np.float32),
+        "mode": "lines",
+        "name": FIELD_NAME,
+        "showlegend": False,
+        "visible": field is not None,
+        "line": {"color": "rgba(40,40,40,0.5)", "width": 1},
+        "hoverinfo": "skip",
+    }
 
 
-def _critical_traces(points: Sequence[CriticalPoint]) -> list[go.Scatter]:
+def _critical_traces(points: Sequence[CriticalPoint]) -> list[dict]:
     """One marker trace per kind present: stars for minima (gold global, white local), × saddles."""
     traces = []
     for kind, (name, marker) in KIND_STYLE.items():
@@ -484,25 +527,26 @@ def _critical_traces(points: Sequence[CriticalPoint]) -> list[go.Scatter]:
         if not chosen:
             continue
         traces.append(
-            go.Scatter(
-                x=[p.x for p in chosen],
-                y=[p.y for p in chosen],
-                mode="markers",
-                name=name,
-                marker=marker,
-                unselected={"marker": {"opacity": 1}},
-                hovertext=[
+            {
+                "type": "scatter",
+                "x": [p.x for p in chosen],
+                "y": [p.y for p in chosen],
+                "mode": "markers",
+                "name": name,
+                "marker": marker,
+                "unselected": {"marker": {"opacity": 1}},
+                "hovertext": [
                     f"{name}<br>({p.x:.4g}, {p.y:.4g})<br>f = {p.value:.6g}" for p in chosen
                 ],
-                hovertemplate="%{hovertext}<extra></extra>",
-            )
+                "hovertemplate": "%{hovertext}<extra></extra>",
+            }
         )
     return traces
 
 
 def _exit_layers(
     runs: Sequence[RunView], geometries: Sequence[_RunGeometry], box: Box
-) -> tuple[list[go.Scatter], list[dict]]:
+) -> tuple[list[dict], list[dict]]:
     """A marker and an annotation at the box edge where each run that ends outside left it."""
     exits = [(run, _exit(g.positions, box)) for run, g in zip(runs, geometries, strict=True)]
     exits = [(run, found) for run, found in exits if found is not None]
@@ -526,30 +570,31 @@ def _exit_layers(
                 "bgcolor": "rgba(255,255,255,0.8)",
             }
         )
-    marker = go.Scatter(
-        x=[point[0] for _, (_, point) in exits],
-        y=[point[1] for _, (_, point) in exits],
-        mode="markers",
-        name="left the box",
-        showlegend=False,
-        cliponaxis=False,  # on the edge: draw the whole ring
-        marker={
+    marker = {
+        "type": "scatter",
+        "x": [point[0] for _, (_, point) in exits],
+        "y": [point[1] for _, (_, point) in exits],
+        "mode": "markers",
+        "name": "left the box",
+        "showlegend": False,
+        "cliponaxis": False,  # on the edge: draw the whole ring
+        "marker": {
             "symbol": "circle-open",
             "size": 14,
             "color": [run.color for run, _ in exits],
             "line": {"width": 3},
         },
-        unselected={"marker": {"opacity": 1}},
-        hovertext=[
+        "unselected": {"marker": {"opacity": 1}},
+        "hovertext": [
             f"{_escape(run.label)} left the box at step {step}<br>{_escape(run.status_text)}"
             for run, (step, _) in exits
         ],
-        hovertemplate="%{hovertext}<extra></extra>",
-    )
+        "hovertemplate": "%{hovertext}<extra></extra>",
+    }
     return [marker], annotations
 
 
-def _picker_trace(box: Box, grid: Grid) -> go.Scatter:
+def _picker_trace(box: Box, grid: Grid) -> dict:
     """Invisible, clickable points covering the box: a click selects one as the start point.
 
     Its hover also reads f off the nearest grid node: Plotly gives hover to these points, never
@@ -561,20 +606,21 @@ def _picker_trace(box: Box, grid: Grid) -> go.Scatter:
     column = np.abs(grid.x[None, :] - xs[:, None]).argmin(axis=1)
     row = np.abs(grid.y[None, :] - ys[:, None]).argmin(axis=1)
     invisible = {"marker": {"opacity": 0}}
-    return go.Scatter(
-        x=X.ravel(),
-        y=Y.ravel(),
-        customdata=grid.z[np.ix_(row, column)].ravel().astype(np.float32),
-        mode="markers",
-        name=PICKER_NAME,
-        showlegend=False,
-        marker={"size": 10, "opacity": 0, "color": "black"},
-        selected=invisible,
-        unselected=invisible,
-        hovertemplate="(%{x:.3~g}, %{y:.3~g})  f ≈ %{customdata:.4~g}<br>click: start here"
+    return {
+        "type": "scatter",
+        "x": _typed(X.ravel()),
+        "y": _typed(Y.ravel()),
+        "customdata": _typed(grid.z[np.ix_(row, column)].ravel(), np.float32),
+        "mode": "markers",
+        "name": PICKER_NAME,
+        "showlegend": False,
+        "marker": {"size": 10, "opacity": 0, "color": "black"},
+        "selected": invisible,
+        "unselected": invisible,
+        "hovertemplate": "(%{x:.3~g}, %{y:.3~g})  f ≈ %{customdata:.4~g}<br>click: start here"
         "<extra></extra>",
-        hoverlabel={"bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 11}},
-    )
+        "hoverlabel": {"bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 11}},
+    }
 
 
 def _plane_layout(box: Box, key: str) -> dict:
@@ -587,7 +633,6 @@ def _plane_layout(box: Box, key: str) -> dict:
         "mirror": True,
     }
     return {
-        "template": "plotly_white",
         "uirevision": key,
         "height": 620,
         "margin": {"l": 10, "r": 10, "t": 44, "b": 80},
@@ -609,6 +654,7 @@ def contour_figure(
     frames: int = MAX_FRAMES,
     field: Field | None = None,
     view_box: Box | None = None,
+    layer: SurfaceLayer | None = None,
 ) -> go.Figure:
     """The surface as a filled contour with every run's path, known stationary points, an optional
     −∇f field, a start-picker grid and Play/Pause/slider animation (see the module docstring for
@@ -618,25 +664,27 @@ def contour_figure(
     Frames (at most `frames`, named by step) carry each run's path up to that step, sampled to
     FRAME_PATH_POINTS, and its current position: the JSON grows linearly with the step count
     until the sampling caps it. The initial view and the last frame show the full paths.
+    `layer` is `surface_layer(grid, f*)` (f*: the lowest global minimum in `points`), passed in
+    when the caller keeps it between figures of the same surface.
     """
     box = view_box or surface.box
     geometries = [_RunGeometry.of(run.trajectory, box) for run in runs]
     last_step = max((g.last for g in geometries), default=-1)
-    contour, underlay = _contour_trace(grid, surface.minimum_value())
-    fig = go.Figure([contour, _field_trace(field)])
+    minimum = min((p.value for p in points if p.kind == "global"), default=None)
+    contour, underlay = layer or surface_layer(grid, minimum)
+    data = [contour, _field_trace(field)]
     for index, (run, geometry) in enumerate(zip(runs, geometries, strict=True)):
-        fig.add_traces(_run_traces(run, index, geometry, last_step))
+        data += _run_traces(run, index, geometry, last_step)
     exit_markers, annotations = _exit_layers(runs, geometries, box)
-    fig.add_traces([*_critical_traces(points), *exit_markers, _picker_trace(box, grid)])
-    fig.update_layout(
-        _plane_layout(box, f"{surface.key}:{box}"), annotations=annotations, images=[underlay]
-    )
+    data += [*_critical_traces(points), *exit_markers, _picker_trace(box, grid)]
+    layout = _plane_layout(box, f"{surface.key}:{box}")
+    layout |= {"annotations": annotations, "images": [underlay]}
     if last_step < 0:
-        return fig
+        return SpecFigure(data, layout)
 
     steps = _frame_steps(last_step, frames)
     run_traces = list(range(FIRST_RUN_TRACE, FIRST_RUN_TRACE + TRACES_PER_RUN * len(runs)))
-    fig.frames = [
+    frame_specs = [
         {
             "name": str(step),
             "traces": run_traces,
@@ -644,8 +692,8 @@ def contour_figure(
         }
         for step in steps
     ]
-    fig.update_layout(_animation_controls([str(step) for step in steps]))
-    return fig
+    layout |= _animation_controls([str(step) for step in steps])
+    return SpecFigure(data, layout, frame_specs)
 
 
 # Metrics and 3-D.
@@ -709,47 +757,69 @@ def metrics_figure(runs: Sequence[RunView], step: int | None = None) -> go.Figur
         ("learning rate η_k", lambda t: t.lr),
         ("gradient norm ‖g‖", lambda t: t.grad_norm),
     )
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05)
+    data: list[dict] = []
+    layout: dict = {
+        "height": 560,
+        "margin": {"l": 10, "r": 10, "t": 36, "b": 10},
+        "legend": TOP_LEGEND,
+        "hovermode": "x unified",
+        "uirevision": "metrics",
+        "shapes": [],
+    }
     for row, (title, series_of) in enumerate(rows, start=1):
+        suffix = "" if row == 1 else str(row)
         series = [np.asarray(series_of(run.trajectory), dtype=np.float64) for run in runs]
         kind = "log" if row == 3 else _axis_type(series)
         for index, (run, values) in enumerate(zip(runs, series, strict=True)):
             kept = _decimated(values, METRIC_POINTS)
-            fig.add_scatter(
-                x=kept,
-                y=values[kept],
-                mode="lines",
-                name=run.label,
-                legendgroup=f"run-{index}",
-                showlegend=row == 1,
-                line={"color": run.color, "width": 1.8},
-                hovertemplate=f"{_escape(run.label)}<br>step %{{x}}: %{{y:.4g}}<extra></extra>",
-                row=row,
-                col=1,
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": _typed(kept, np.int32),
+                    "y": _typed(values[kept]),
+                    "xaxis": f"x{suffix}",
+                    "yaxis": f"y{suffix}",
+                    "mode": "lines",
+                    "name": run.label,
+                    "legendgroup": f"run-{index}",
+                    "showlegend": row == 1,
+                    "line": {"color": run.color, "width": 1.8},
+                    "hovertemplate": f"{_escape(run.label)}<br>step %{{x}}: %{{y:.4g}}"
+                    "<extra></extra>",
+                }
             )
-        label = title if kind == "log" else f"{title} (linear: values ≤ 0)"
         capped = _capped_range(series, kind == "log")
-        fig.update_yaxes(
-            type=kind,
-            title_text=label,
-            exponentformat="power",
-            range=capped,
-            dtick=_decade_dtick(series, capped) if kind == "log" else None,
-            row=row,
-            col=1,
-        )
-    fig.update_xaxes(title_text="step", row=3, col=1)
-    if step is not None:
-        fig.add_vline(x=step, line={"color": "#555", "width": 1, "dash": "dot"})
-    fig.update_layout(
-        template="plotly_white",
-        height=560,
-        margin={"l": 10, "r": 10, "t": 36, "b": 10},
-        legend=TOP_LEGEND,
-        hovermode="x unified",
-        uirevision="metrics",
-    )
-    return fig
+        top = 1.0 - (row - 1) * (METRIC_HEIGHT + METRIC_GAP)  # rows stacked from the top
+        layout[f"yaxis{suffix}"] = {
+            "anchor": f"x{suffix}",
+            "domain": [top - METRIC_HEIGHT, top],
+            "type": kind,
+            "title": {"text": title if kind == "log" else f"{title} (linear: values ≤ 0)"},
+            "exponentformat": "power",
+        }
+        if capped is not None:
+            layout[f"yaxis{suffix}"]["range"] = capped
+        if kind == "log" and (dtick := _decade_dtick(series, capped)) is not None:
+            layout[f"yaxis{suffix}"]["dtick"] = dtick
+        layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "domain": [0.0, 1.0]}
+        if row < len(rows):  # one step axis, labelled on the bottom row
+            layout[f"xaxis{suffix}"] |= {"matches": f"x{len(rows)}", "showticklabels": False}
+        else:
+            layout[f"xaxis{suffix}"]["title"] = {"text": "step"}
+        if step is not None:
+            layout["shapes"].append(
+                {
+                    "type": "line",
+                    "xref": f"x{suffix}",
+                    "yref": f"y{suffix} domain",
+                    "x0": step,
+                    "x1": step,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": "#555", "width": 1, "dash": "dot"},
+                }
+            )
+    return SpecFigure(data, layout)
 
 
 def _box_of(grid: Grid) -> Box:
@@ -764,22 +834,23 @@ def surface3d_figure(grid: Grid, runs: Sequence[RunView]) -> go.Figure:
     box = _box_of(grid)
     z_low, z_high = float(grid.z.min()), float(grid.z.max())
     lift = LIFT_3D * (z_high - z_low)
-    fig = go.Figure(
-        go.Surface(
-            x=grid.x,
-            y=grid.y,
-            z=grid.z,
-            surfacecolor=colour.astype(np.float32),
-            cmin=cmin,
-            cmax=cmax,
-            colorscale=SURFACE_COLORSCALE,
-            colorbar=colorbar,
-            opacity=0.95,
-            name="surface",
-            showlegend=False,
-            hovertemplate="(%{x:.3g}, %{y:.3g})<br>f = %{z:.4g}<extra></extra>",
-        )
-    )
+    data = [
+        {
+            "type": "surface",
+            "x": _typed(grid.x),
+            "y": _typed(grid.y),
+            "z": _typed(grid.z),
+            "surfacecolor": _typed(colour, np.float32),
+            "cmin": cmin,
+            "cmax": cmax,
+            "colorscale": SURFACE_COLORSCALE,
+            "colorbar": colorbar,
+            "opacity": 0.95,
+            "name": "surface",
+            "showlegend": False,
+            "hovertemplate": "(%{x:.3g}, %{y:.3g})<br>f = %{z:.4g}<extra></extra>",
+        }
+    ]
     lo, hi = _grown(box)
     for run in runs:
         geometry = _RunGeometry.of(run.trajectory, box)
@@ -787,31 +858,33 @@ def surface3d_figure(grid: Grid, runs: Sequence[RunView]) -> go.Figure:
         xy = geometry.positions[kept]
         z = np.asarray(run.trajectory.loss, dtype=np.float64)[kept] + lift
         inside = ((xy >= lo) & (xy <= hi)).all(axis=1)
-        fig.add_scatter3d(
-            x=np.where(inside, xy[:, 0], np.nan),
-            y=np.where(inside, xy[:, 1], np.nan),
-            z=np.where(inside, z, np.nan),
-            mode="lines",
-            name=run.label,
-            line={"color": run.color, "width": 5},
-            hovertemplate=f"{_escape(run.label)}<br>f = %{{z:.4g}}<extra></extra>",
+        data.append(
+            {
+                "type": "scatter3d",
+                "x": _typed(np.where(inside, xy[:, 0], np.nan)),
+                "y": _typed(np.where(inside, xy[:, 1], np.nan)),
+                "z": _typed(np.where(inside, z, np.nan)),
+                "mode": "lines",
+                "name": run.label,
+                "line": {"color": run.color, "width": 5},
+                "hovertemplate": f"{_escape(run.label)}<br>f = %{{z:.4g}}<extra></extra>",
+            }
         )
     aspect = (box[3] - box[2]) / (box[1] - box[0])
-    fig.update_layout(
-        template="plotly_white",
-        height=620,
-        margin={"l": 0, "r": 0, "t": 36, "b": 0},
-        legend=TOP_LEGEND,
-        uirevision="surface3d",
-        scene={
-            "xaxis": {"range": [box[0], box[1]], "title": "x"},
-            "yaxis": {"range": [box[2], box[3]], "title": "y"},
-            "zaxis": {"title": "f"},
+    layout = {
+        "height": 620,
+        "margin": {"l": 0, "r": 0, "t": 36, "b": 0},
+        "legend": TOP_LEGEND,
+        "uirevision": "surface3d",
+        "scene": {
+            "xaxis": {"range": [box[0], box[1]], "title": {"text": "x"}},
+            "yaxis": {"range": [box[2], box[3]], "title": {"text": "y"}},
+            "zaxis": {"title": {"text": "f"}},
             "aspectmode": "manual",
             "aspectratio": {"x": 1, "y": aspect, "z": 0.6},
         },
-    )
-    return fig
+    }
+    return SpecFigure(data, layout)
 
 
 def export_html(fig: go.Figure) -> str:
