@@ -27,13 +27,35 @@ and range before the widget is drawn, and widgets take their value from session 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+import re
+from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import streamlit as st
 
 from app import compute
+from app.state import (
+    DEFAULT_OPTIMIZERS,
+    DEFAULT_STEPS,
+    DEFAULT_SURFACE,
+    MAX_RUNS,
+    START_LIMIT,
+    Classroom,
+    Kind,
+    PageState,
+    coerce,
+    from_query,
+    from_session,
+    hyper_key,
+    modifier_kind,
+    run_key,
+    schedule_key,
+    surface_key,
+    to_query,
+    to_session,
+    widget_kind,
+)
 from optimizers.curvature import THRESHOLD_FORMULAS
 from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig, plan
 from optimizers.rules import OPTIMIZERS
@@ -41,18 +63,23 @@ from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES, ParamSpec, Surface
 from surfaces.params import Registry
 
-MAX_RUNS = 6
-DEFAULT_SURFACE = "quadratic"
-DEFAULT_STEPS = 300
-# A fresh run i starts with a different rule, so that adding runs races them at once.
-DEFAULT_OPTIMIZERS = {1: "gd", 2: "momentum", 3: "adam", 4: "nesterov", 5: "rmsprop", 6: "adagrad"}
-START_LIMIT = 1000.0
+__all__ = [  # re-exported from app.state for the pages and tests
+    "DEFAULT_OPTIMIZERS",
+    "DEFAULT_STEPS",
+    "DEFAULT_SURFACE",
+    "MAX_RUNS",
+    "coerce",
+    "hyper_key",
+    "modifier_kind",
+    "run_key",
+    "schedule_key",
+    "surface_key",
+    "widget_kind",
+]
+
 STEP_CHOICES = (10, 20, 50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10_000)
 MANTISSAS = ("1", "1.2", "1.5", "2", "2.5", "3", "4", "5", "6", "8")
 BUTTONS = ("duplicate", "remove")
-MODIFIER_NAMES = frozenset(spec.name for spec in MODIFIERS)
-
-Kind = Literal["toggle", "int", "log", "slider", "number"]
 
 
 @dataclass(frozen=True)
@@ -80,22 +107,6 @@ class RunSetup:
 # Keys.
 
 
-def run_key(run_id: int, name: str) -> str:
-    return f"run{run_id}_{name}"
-
-
-def hyper_key(run_id: int, name: str) -> str:
-    return run_key(run_id, f"opt_{name}" if name in MODIFIER_NAMES else name)
-
-
-def schedule_key(run_id: int, name: str) -> str:
-    return run_key(run_id, f"sched_{name}")
-
-
-def surface_key(surface: Surface, name: str) -> str:
-    return f"{surface.key}_{name}"
-
-
 def key_list(run_ids: Sequence[int], surface: Surface) -> list[str]:
     """Every value key the page can show for these runs and surface (buttons excluded)."""
     keys = ["surface", *(surface_key(surface, p.name) for p in surface.params)]
@@ -110,36 +121,6 @@ def key_list(run_ids: Sequence[int], surface: Surface) -> list[str]:
 
 
 # Untrusted values.
-
-
-def modifier_kind(spec: ParamSpec) -> Kind:
-    """Modifiers are typed in (0 is off, and their useful values span decades)."""
-    return "int" if spec.integer else "number"
-
-
-def widget_kind(spec: ParamSpec) -> Kind:
-    """The widget a parameter gets: a toggle for 0/1 switches, a log slider where `spec.log`."""
-    if spec.integer:
-        return "toggle" if (spec.low, spec.high) == (0, 1) else "int"
-    if spec.log:
-        return "log"
-    return "slider" if spec.high - spec.low <= 1000 else "number"
-
-
-def coerce(value: Any, default: float, low: float, high: float, kind: Kind) -> Any:
-    """`value` as the widget's type inside [low, high]; the default where it is not a number."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float(default)
-    if not math.isfinite(number):
-        number = float(default)
-    number = min(max(number, low), high)
-    if kind == "toggle":
-        return number >= 0.5
-    if kind == "int":
-        return round(number)
-    return number
 
 
 def ensure(key: str, default: float, low: float, high: float, kind: Kind) -> Any:
@@ -176,12 +157,17 @@ def fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def param_widget(spec: ParamSpec, key: str, kind: Kind | None = None) -> float:
-    """The widget for one ParamSpec (of `kind`, else `widget_kind(spec)`), keyed `key`; returns
-    its value as a float."""
+def param_widget(
+    spec: ParamSpec, key: str, kind: Kind | None = None, group: str | None = None
+) -> float:
+    """The widget for one ParamSpec (of `kind`, else `widget_kind(spec)`), keyed `key`, shown as
+    classroom mode has `group`; returns its value as a float."""
     kind = kind or widget_kind(spec)
     value = ensure(key, spec.default, spec.low, spec.high, kind)
-    label, common = spec.label, {"key": key, "help": spec.help}
+    mode = classroom().mode(group) if group else "show"
+    if mode == "hide":
+        return float(value)
+    label, common = spec.label, {"key": key, "help": spec.help, "disabled": mode == "lock"}
     if kind == "toggle":
         return float(st.toggle(label, **common))
     if kind == "int":
@@ -196,6 +182,72 @@ def param_widget(spec: ParamSpec, key: str, kind: Kind | None = None) -> float:
             st.slider(label, spec.low, spec.high, step=step, format=f"%.{decimals}f", **common)
         )
     return float(st.number_input(label, spec.low, spec.high, step=0.01, format="%g", **common))
+
+
+# The link and classroom mode.
+
+LINK = "_link"  # session key: what the URL asked for at the session's first run
+_RUN_KEY = re.compile(r"run\d+_")
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    """The classroom settings and lesson the page shows, and the link's unusable fields."""
+
+    classroom: Classroom = field(default_factory=Classroom)
+    lesson: str | None = None
+    problems: tuple[str, ...] = ()
+
+
+def load_link(lessons: Collection[str]) -> LinkInfo:
+    """At a session's first run, set every widget from the URL's query (bad fields fall back to
+    defaults and are listed in `problems`); later runs keep what the widgets hold."""
+    if LINK not in st.session_state:
+        query = {key: st.query_params.get_all(key) for key in st.query_params}
+        decoded = from_query(query, lessons)
+        page = decoded.state
+        if query:  # a bare address leaves the widgets to their defaults (or a test's seeds)
+            st.session_state.update(to_session(page))
+        problems = tuple(str(problem) for problem in decoded.problems)
+        st.session_state[LINK] = LinkInfo(page.classroom, page.lesson, problems)
+    return st.session_state[LINK]
+
+
+def classroom() -> Classroom:
+    return st.session_state.get(LINK, LinkInfo()).classroom
+
+
+def notes_shown() -> bool:
+    return classroom().notes
+
+
+def note(text: str) -> None:
+    """An explanatory caption, unless classroom mode hides the notes."""
+    if notes_shown():
+        st.caption(text)
+
+
+def apply_state(page: PageState) -> None:
+    """Show `page` (a lesson, a pasted link) in place of the current setup: for callbacks,
+    which run before any widget is drawn."""
+    for key in [k for k in st.session_state if isinstance(k, str) and _RUN_KEY.match(k)]:
+        del st.session_state[key]
+    st.session_state.update(to_session(page))
+    st.session_state[LINK] = LinkInfo(page.classroom, page.lesson)
+
+
+def current_state() -> PageState:
+    info = st.session_state.get(LINK, LinkInfo())
+    return from_session(st.session_state, info.classroom, info.lesson)
+
+
+def sync_link(page: PageState) -> dict[str, str]:
+    """Write `page` into the browser's URL (only when it changed); returns the query."""
+    query = to_query(page)
+    shown = {key: st.query_params.get_all(key) for key in st.query_params}
+    if shown != {key: [value] for key, value in query.items()}:
+        st.query_params.from_dict(query)
+    return query
 
 
 # Callbacks (they run before the script, so they may write any widget's state).
@@ -297,8 +349,10 @@ def apply_selection(state: MutableMapping[str, Any]) -> bool:
 
 
 def on_contour_select() -> None:
-    """The contour chart's on_select callback: runs before the script, so x0/y0 may be set."""
-    apply_selection(st.session_state)
+    """The contour chart's on_select callback: runs before the script, so x0/y0 may be set
+    (unless classroom mode hides or locks the start point)."""
+    if classroom().mode("start") == "show":
+        apply_selection(st.session_state)
 
 
 # Controls.
@@ -316,18 +370,26 @@ def run_ids() -> list[int]:
 
 def scene_controls() -> Scene:
     """Surface, its parameters, steps, start point and view toggles."""
-    state = st.session_state
+    state, room = st.session_state, classroom()
     key = ensure_choice("surface", list(SURFACES), DEFAULT_SURFACE)
-    surface = SURFACES[
+    if room.mode("surface") != "hide":
         st.selectbox(
-            "Loss surface", list(SURFACES), format_func=lambda k: SURFACES[k].name, key="surface"
+            "Loss surface",
+            list(SURFACES),
+            format_func=lambda k: SURFACES[k].name,
+            key="surface",
+            disabled=room.mode("surface") == "lock",
         )
-    ]
-    params = {p.name: param_widget(p, surface_key(surface, p.name)) for p in surface.params}
+    surface = SURFACES[key]
+    params = {
+        p.name: param_widget(p, surface_key(surface, p.name), group="surface")
+        for p in surface.params
+    }
 
     steps = ensure("steps", DEFAULT_STEPS, 1, MAX_STEPS, "int")
-    options = sorted({*STEP_CHOICES, MAX_STEPS, steps})
-    steps = int(st.select_slider("Steps", options, key="steps"))
+    if room.mode("steps") != "hide":
+        options = sorted({*STEP_CHOICES, MAX_STEPS, steps})
+        st.select_slider("Steps", options, key="steps", disabled=room.mode("steps") == "lock")
 
     if state.get("_surface_seen") != key:  # a new surface starts from its own preset
         first_visit = "_surface_seen" not in state
@@ -335,23 +397,31 @@ def scene_controls() -> Scene:
             if not first_visit or name not in state:
                 state[name] = value
         state["_surface_seen"] = key
-    for name, default in zip(("x0", "y0"), surface.starts[0], strict=True):
+    x0, y0 = (
         ensure(name, default, -START_LIMIT, START_LIMIT, "number")
-    st.markdown("**Start point** · or click the contour")
-    left, right = st.columns(2)
-    common = {"min_value": -START_LIMIT, "max_value": START_LIMIT, "step": 0.1, "format": "%.4g"}
-    x0 = left.number_input("x₀", key="x0", **common)
-    y0 = right.number_input("y₀", key="y0", **common)
-    st.button(
-        "Next preset start" if len(surface.starts) > 1 else "Preset start",
-        key="next_start",
-        on_click=_next_start,
-        args=(surface,),
+        for name, default in zip(("x0", "y0"), surface.starts[0], strict=True)
     )
-    ensure("show_3d", 0, 0, 1, "toggle")
-    ensure("show_field", 0, 0, 1, "toggle")
-    show_3d = st.toggle("3-D view", key="show_3d")
-    show_field = st.toggle("Gradient field (−∇f arrows)", key="show_field")
+    if room.mode("start") != "hide":
+        locked = room.mode("start") == "lock"
+        st.markdown("**Start point**" + ("" if locked else " · or click the contour"))
+        left, right = st.columns(2)
+        common = {"min_value": -START_LIMIT, "max_value": START_LIMIT, "step": 0.1}
+        common |= {"format": "%.4g", "disabled": locked}
+        left.number_input("x₀", key="x0", **common)
+        right.number_input("y₀", key="y0", **common)
+        st.button(
+            "Next preset start" if len(surface.starts) > 1 else "Preset start",
+            key="next_start",
+            on_click=_next_start,
+            args=(surface,),
+            disabled=locked,
+        )
+    show_3d = ensure("show_3d", 0, 0, 1, "toggle")
+    show_field = ensure("show_field", 0, 0, 1, "toggle")
+    if room.mode("views") != "hide":
+        locked = room.mode("views") == "lock"
+        st.toggle("3-D view", key="show_3d", disabled=locked)
+        st.toggle("Gradient field (−∇f arrows)", key="show_field", disabled=locked)
     return Scene(surface, params, steps, (float(x0), float(y0)), show_3d, show_field)
 
 
@@ -379,6 +449,9 @@ def _lr_controls(run_id: int, spec: ParamSpec) -> float:
     key, log_key = run_key(run_id, "lr"), run_key(run_id, "lr_log")
     lr = ensure(key, spec.default, spec.low, spec.high, "number")
     st.session_state[log_key] = lr  # the slider shows the exact rate (it is among the options)
+    mode = classroom().mode("lr")
+    if mode == "hide":
+        return lr
     st.select_slider(
         "Learning rate η₀ (log scale)",
         log_options(spec.low, spec.high, lr),
@@ -387,17 +460,24 @@ def _lr_controls(run_id: int, spec: ParamSpec) -> float:
         help=spec.help,
         on_change=_sync_lr_from_slider,
         args=(run_id,),
+        disabled=mode == "lock",
     )
     step = 10.0 ** math.floor(math.log10(lr))
-    return float(
-        st.number_input(
-            "η₀ exact", spec.low, spec.high, step=step, format="%.6g", key=key, help=spec.help
-        )
+    st.number_input(
+        "η₀ exact",
+        spec.low,
+        spec.high,
+        step=step,
+        format="%.6g",
+        key=key,
+        help=spec.help,
+        disabled=mode == "lock",
     )
+    return lr
 
 
 def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, float]) -> None:
-    if optimizer not in THRESHOLD_FORMULAS:
+    if optimizer not in THRESHOLD_FORMULAS or classroom().mode("lr") == "hide":
         return
     try:
         rate = compute.critical_rate(
@@ -423,66 +503,87 @@ def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, flo
 
 
 def _picker(
-    label: str, registry: Registry, key: str, on_change: Callable[[int], None], run_id: int
+    label: str,
+    registry: Registry,
+    key: str,
+    on_change: Callable[[int], None],
+    run_id: int,
+    group: str,
 ) -> Any:
-    """A select box over a registry's rows, then the chosen row's formula and note."""
-    st.selectbox(
-        label,
-        list(registry),
-        format_func=lambda k: registry[k].name,
-        key=key,
-        on_change=on_change,
-        args=(run_id,),
-    )
+    """A select box over a registry's rows (as classroom mode has `group`), then the chosen
+    row's formula and note."""
+    mode = classroom().mode(group)
+    if mode != "hide":
+        st.selectbox(
+            label,
+            list(registry),
+            format_func=lambda k: registry[k].name,
+            key=key,
+            on_change=on_change,
+            args=(run_id,),
+            disabled=mode == "lock",
+        )
     row = registry[st.session_state[key]]
     st.latex(row.latex)
-    st.caption(row.note)
+    note(row.note)
     return row
 
 
 def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
+    room = classroom()
     optimizer = _picker(
-        "Optimizer", OPTIMIZERS, run_key(run_id, "optimizer"), _reset_optimizer, run_id
+        "Optimizer", OPTIMIZERS, run_key(run_id, "optimizer"), _reset_optimizer, run_id, "optimizer"
     )
     lr = _lr_controls(run_id, optimizer.lr)
     hint = st.container()
-    hyper = {s.name: param_widget(s, hyper_key(run_id, s.name)) for s in optimizer.hyper}
+    hyper = {
+        s.name: param_widget(s, hyper_key(run_id, s.name), group="hyper") for s in optimizer.hyper
+    }
     with hint:
         _critical_hint(scene, optimizer.key, lr, hyper)
 
     sched_key = run_key(run_id, "schedule")
     ensure_choice(sched_key, list(SCHEDULES), "constant")
-    schedule = _picker("Learning-rate schedule", SCHEDULES, sched_key, _reset_schedule, run_id)
+    schedule = _picker(
+        "Learning-rate schedule", SCHEDULES, sched_key, _reset_schedule, run_id, "schedule"
+    )
     schedule_params = {
-        s.name: param_widget(s, schedule_key(run_id, s.name)) for s in schedule.params
+        s.name: param_widget(s, schedule_key(run_id, s.name), group="schedule")
+        for s in schedule.params
     }
 
-    st.markdown("**Warmup**")
-    warmup = {s.name: param_widget(s, run_key(run_id, s.name)) for s in WARMUP_PARAMS}
-    st.markdown("**Modifiers** · 0 is off")
+    if room.mode("warmup") != "hide":
+        st.markdown("**Warmup**")
+    warmup = {
+        s.name: param_widget(s, run_key(run_id, s.name), group="warmup") for s in WARMUP_PARAMS
+    }
+    if room.mode("modifiers") != "hide":
+        st.markdown("**Modifiers** · 0 is off")
     modifiers = {}
-    columns = st.columns(2)
+    columns = st.columns(2) if room.mode("modifiers") != "hide" else [st.container()] * 2
     for i, spec in enumerate(MODIFIERS):
         with columns[i % 2]:
             modifiers[spec.name] = param_widget(
-                spec, run_key(run_id, spec.name), modifier_kind(spec)
+                spec, run_key(run_id, spec.name), modifier_kind(spec), group="modifiers"
             )
 
-    left, right = st.columns(2)
-    left.button(
-        "Duplicate",
-        key=run_key(run_id, "duplicate"),
-        on_click=duplicate_run,
-        args=(run_id,),
-        disabled=n_runs >= MAX_RUNS,
-    )
-    right.button(
-        "Remove",
-        key=run_key(run_id, "remove"),
-        on_click=remove_run,
-        args=(run_id,),
-        disabled=n_runs <= 1,
-    )
+    if room.mode("runs") != "hide":
+        locked = room.mode("runs") == "lock"
+        left, right = st.columns(2)
+        left.button(
+            "Duplicate",
+            key=run_key(run_id, "duplicate"),
+            on_click=duplicate_run,
+            args=(run_id,),
+            disabled=locked or n_runs >= MAX_RUNS,
+        )
+        right.button(
+            "Remove",
+            key=run_key(run_id, "remove"),
+            on_click=remove_run,
+            args=(run_id,),
+            disabled=locked or n_runs <= 1,
+        )
 
     config = RunConfig(
         surface=scene.surface.key,
@@ -514,7 +615,11 @@ def run_controls(scene: Scene) -> list[RunSetup]:
         ensure_choice(opt_key, list(OPTIMIZERS), DEFAULT_OPTIMIZERS[run_id])
         with st.expander(f"Run {run_id} · {OPTIMIZERS[st.session_state[opt_key]].name}", True):
             setups.append(_run_panel(run_id, scene, len(ids)))
-    st.button("Add run", key="add_run", on_click=add_run, disabled=len(ids) >= MAX_RUNS)
+    if classroom().mode("runs") != "hide":
+        locked = classroom().mode("runs") == "lock"
+        st.button(
+            "Add run", key="add_run", on_click=add_run, disabled=locked or len(ids) >= MAX_RUNS
+        )
     return setups
 
 
@@ -526,4 +631,5 @@ def inspected_step(steps: int) -> int:
 
 def inspect_step_slider(steps: int) -> int:
     ensure("inspect_step", 0, 0, steps, "int")
-    return int(st.slider("Step", 0, max(steps, 1), key="inspect_step"))
+    locked = classroom().mode("inspector") == "lock"
+    return int(st.slider("Step", 0, max(steps, 1), key="inspect_step", disabled=locked))

@@ -13,20 +13,39 @@ if ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from app import compute, controls, export, figures, inspector  # noqa: E402
+from app import analysis, compute, controls, export, figures, inspector, lessons, share  # noqa: E402
 
 st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
-st.title("Descent Lab")
-st.caption(
+link = controls.load_link(lessons.LESSONS)  # the URL's setup, at a session's first run
+room = link.classroom
+title_column, share_column = st.columns([5, 1], vertical_alignment="bottom")
+title_column.title("Descent Lab")
+if room.mode("share") != "hide":
+    with share_column.popover("🔗 Share", use_container_width=True):
+        share_slot = st.container()
+controls.note(
     "Pick a loss surface, race up to six optimizers down it, and see how the learning rate, "
     "the update rule and the schedule decide who gets to the bottom."
 )
+share.link_problems(link.problems)
+lessons.lesson_card(link.lesson)
 
 with st.sidebar:
     scene = controls.scene_controls()
     st.divider()
     st.header("Runs")
     setups = controls.run_controls(scene)
+
+page = controls.current_state()
+controls.sync_link(page)  # the address bar always holds the link to what is on screen
+if room.mode("share") != "hide":
+    with share_slot:
+        share.share_panel(page)
+
+view = analysis.view_selector()  # "Race", or a learning-rate analysis instead of the race
+if view != analysis.RACE:
+    analysis.analysis_panel(view, scene, setups)
+    st.stop()
 
 # Run every valid configuration (cached); a bad one is reported and the others carry on.
 surface, params = scene.surface, compute.items(scene.params)
@@ -49,7 +68,7 @@ step = controls.inspected_step(scene.steps)
 
 st.markdown(f"#### {surface.name}")
 st.latex(surface.latex)
-st.caption(surface.note)
+controls.note(surface.note)
 
 plot_column, status_column = st.columns([3, 2], gap="medium")
 with plot_column:
@@ -71,7 +90,10 @@ with plot_column:
             theme=None,
             config={"displaylogo": False},
         )
-        st.caption("Click the contour to start every run from that point; ▶ plays the race.")
+        clicks = " Click the contour to start every run from that point." * (
+            room.mode("start") == "show"
+        )
+        st.caption(f"▶ plays the race.{clicks}")
 
 with status_column:
     for setup in setups:
@@ -85,20 +107,27 @@ with status_column:
 
 if scene.show_3d and contour is not None:
     st.subheader("Surface in 3-D")
-    view = compute.surface3d_figure(surface.key, params, tuple(drawn))
-    st.plotly_chart(view, key="surface3d", theme=None, config={"displaylogo": False})
+    figure3d = compute.surface3d_figure(surface.key, params, tuple(drawn))
+    st.plotly_chart(figure3d, key="surface3d", theme=None, config={"displaylogo": False})
 
-st.subheader("Step inspector")
-step = controls.inspect_step_slider(scene.steps)
-columns = st.columns(min(len(runs), 3) or 1)
-for i, run in enumerate(runs):
-    with columns[i % len(columns)]:
-        shown = inspector.clamp_step(run.trajectory, step)
-        ended = f" (the run ends at step {shown})" if shown < step else ""
-        st.markdown(f"**{run.label}** · step {shown}{ended}")
-        rows = inspector.step_rows(run.trajectory, shown)
-        st.dataframe(inspector.table(rows), hide_index=True)
+if room.mode("inspector") != "hide":
+    st.subheader("Step inspector")
+    step = controls.inspect_step_slider(scene.steps)
+    columns = st.columns(min(len(runs), 3) or 1)
+    for i, run in enumerate(runs):
+        with columns[i % len(columns)]:
+            shown = inspector.clamp_step(run.trajectory, step)
+            ended = f" (the run ends at step {shown})" if shown < step else ""
+            st.markdown(f"**{run.label}** · step {shown}{ended}")
+            rows = inspector.step_rows(run.trajectory, shown)
+            st.dataframe(inspector.table(rows), hide_index=True)
 
+if room.mode("lessons") != "hide":
+    st.subheader("Lessons")
+    lessons.lesson_gallery()
+
+if room.mode("export") == "hide":
+    st.stop()
 st.subheader("Export")
 downloads = (  # label, contents (built only when clicked), file name, MIME type, key, usable
     ("Trajectories (CSV)", lambda: export.to_csv(runs), "descent-lab-trajectories.csv",
@@ -113,5 +142,5 @@ for column, (label, data, file_name, mime, key, usable) in zip(
 ):
     column.download_button(
         label, data=data, file_name=file_name, mime=mime, key=key, on_click="ignore",
-        disabled=not usable,
+        disabled=not usable or room.mode("export") == "lock",
     )  # fmt: skip

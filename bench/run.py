@@ -24,7 +24,8 @@ import jax
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from optimizers.engine import RunConfig, run, run_batch, summarize
+from optimizers import analysis
+from optimizers.engine import RunConfig, run, run_batch
 from optimizers.rules import OPTIMIZERS
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -76,16 +77,18 @@ def numpy_sweep(lrs: np.ndarray = SWEEP_LRS) -> np.ndarray:
     return best
 
 
-def stability_map():
-    lr, beta = np.meshgrid(np.geomspace(1e-3, 1.0, 100), np.linspace(0.0, 0.99, 100))
+def stability_map() -> analysis.StabilityMap:
     config = RunConfig("quadratic", "momentum", steps=500)
-    return summarize(config, {"lr": lr.ravel(), "hyper.beta": beta.ravel()})
+    lrs, betas = np.geomspace(1e-3, 1.0, 100), np.linspace(0.0, 0.99, 100)
+    return analysis.stability_map(config, lrs, "beta", betas)
 
 
-def basin_map():
-    x, y = np.meshgrid(np.linspace(-5, 5, 150), np.linspace(-5, 5, 150))
-    config = RunConfig("himmelblau", "gd", steps=500)
-    return summarize(config, {"start": np.column_stack([x.ravel(), y.ravel()])})
+def basin_map() -> analysis.BasinMap:
+    return analysis.basin_map(RunConfig("himmelblau", "gd", steps=500), 150)
+
+
+def range_test() -> analysis.RangeTest:
+    return analysis.range_test(rosenbrock(), 1e-6, 10.0, STEPS)
 
 
 BATCH = [
@@ -119,7 +122,7 @@ class Ratio:
 
 
 RUN_ADAM = "run adam, 1000 steps"
-SWEEP = "summarize, 1000 rates × 1000 steps (Adam)"
+SWEEP = "lr_sweep, 1000 rates × 1000 steps (Adam)"
 NUMPY_LOOP = "NumPy loop, Adam 1000 steps"
 NUMPY_SWEEP = "NumPy vectorised, 1000 rates × 1000 steps"
 CASES = [
@@ -130,9 +133,10 @@ CASES = [
         for key in OPTIMIZERS
     ),
     Case("run_batch, 6 configurations × 1000 steps", lambda: run_batch(BATCH), 1.2, 6),
-    Case(SWEEP, lambda: summarize(rosenbrock(), {"lr": SWEEP_LRS}), 50.0, 2),
+    Case(SWEEP, lambda: analysis.lr_sweep(rosenbrock(), SWEEP_LRS), 50.0, 2),
     Case("stability map, 100 × 100 × 500 steps", stability_map, 1000.0, 1),
     Case("basin map, 150 × 150 starts × 500 steps", basin_map, 1000.0, 1),
+    Case("LR range test, 1000 steps (Adam)", range_test, 20.0, 5),
     Case(NUMPY_LOOP, numpy_adam, None, 2),
     Case(NUMPY_SWEEP, numpy_sweep, None, 1),
 ]

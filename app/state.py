@@ -1,0 +1,596 @@
+"""The page's whole setup as one value, and its shareable link.
+
+`PageState` holds everything a link must reproduce: the surface and its parameters, steps, the
+start point, view toggles, every run (rule, η₀, hyperparameters, schedule, warmup, modifiers,
+noise seed) and the classroom settings. Three conversions, all pure:
+
+    from_query(query)  → Decoded(state, problems)   a URL's query string, untrusted
+    to_query(state)    → {name: text}               the link: defaults left out, version first
+    to_session(state)  → {widget key: value}        what the widgets show
+    from_session(values) → PageState                what the widgets hold
+
+A link names parameters like the widget keys (`surface`, `quadratic_kappa`, `steps`, `x0`,
+`run2_optimizer`, `run2_lr`, `run2_sched_gamma`, …; see app/controls.py), plus `v` (the link
+format's version), `runs` (how many), `hide`, `lock` and `notes` (classroom mode) and `lesson`.
+Runs are numbered 1 … runs in the link. A bad field never stops a link from opening: it falls
+back to its default or is clamped into range, and `Decoded.problems` says which and why.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, NamedTuple
+
+from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig
+from optimizers.rules import OPTIMIZERS
+from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
+from surfaces import SURFACES, ParamSpec, Surface
+from surfaces.params import Registry
+
+LINK_VERSION = 1
+MAX_RUNS = 6
+DEFAULT_SURFACE = "quadratic"
+DEFAULT_STEPS = 300
+# A fresh run i starts with a different rule, so that adding runs races them at once.
+DEFAULT_OPTIMIZERS = {1: "gd", 2: "momentum", 3: "adam", 4: "nesterov", 5: "rmsprop", 6: "adagrad"}
+START_LIMIT = 1000.0
+MAX_FIELDS = 200  # query fields read from one link; the rest are ignored (bounded work)
+MAX_TEXT = 200  # characters in one value; longer values are ignored
+MODIFIER_NAMES = frozenset(spec.name for spec in MODIFIERS)
+
+# What classroom mode can hide or lock, by the name used in the link (`hide=lr,steps`).
+CONTROL_GROUPS: dict[str, str] = {
+    "surface": "surface picker and its parameters",
+    "steps": "number of steps",
+    "start": "start point (entries and contour clicks)",
+    "views": "3-D and gradient-field toggles",
+    "runs": "add, duplicate and remove runs",
+    "optimizer": "optimizer pickers",
+    "lr": "learning-rate controls",
+    "hyper": "optimizer hyperparameters",
+    "schedule": "learning-rate schedules",
+    "warmup": "warmup",
+    "modifiers": "clipping, L2, weight decay, gradient noise",
+    "inspector": "step inspector",
+    "export": "downloads",
+    "share": "share and classroom-link panel",
+    "lessons": "lesson gallery",
+}
+
+Kind = Literal["toggle", "int", "log", "slider", "number"]
+
+STEPS_SPEC = ParamSpec(
+    "steps", "Steps", DEFAULT_STEPS, 1, MAX_STEPS, "Number of steps.", integer=True
+)
+RUNS_SPEC = ParamSpec("runs", "Runs", 1, 1, MAX_RUNS, "Number of runs.", integer=True)
+TOGGLE_SPEC = ParamSpec("toggle", "On", 0, 0, 1, "0 off, 1 on.", integer=True)
+INSPECT_SPEC = ParamSpec("inspect_step", "Step", 0, 0, MAX_STEPS, "Inspected step.", integer=True)
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+_TRUE, _FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no"}
+
+
+# Widget kinds and coercion (shared with the controls).
+
+
+def widget_kind(spec: ParamSpec) -> Kind:
+    """The widget a parameter gets: a toggle for 0/1 switches, a log slider where `spec.log`."""
+    if spec.integer:
+        return "toggle" if (spec.low, spec.high) == (0, 1) else "int"
+    if spec.log:
+        return "log"
+    return "slider" if spec.high - spec.low <= 1000 else "number"
+
+
+def modifier_kind(spec: ParamSpec) -> Kind:
+    """Modifiers are typed in (0 is off, and their useful values span decades)."""
+    return "int" if spec.integer else "number"
+
+
+def coerce(value: Any, default: float, low: float, high: float, kind: Kind) -> Any:
+    """`value` as the widget's type inside [low, high]; the default where it is not a number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float(default)
+    if not math.isfinite(number):
+        number = float(default)
+    number = min(max(number, low), high)
+    if kind == "toggle":
+        return number >= 0.5
+    if kind == "int":
+        return round(number)
+    return number
+
+
+def widget_value(spec: ParamSpec, number: float, kind: Kind | None = None) -> Any:
+    """A parameter's float as its widget holds it: bool for toggles, int for counts."""
+    return coerce(number, spec.default, spec.low, spec.high, kind or widget_kind(spec))
+
+
+# Keys.
+
+
+def run_key(run_id: int, name: str) -> str:
+    return f"run{run_id}_{name}"
+
+
+def hyper_key(run_id: int, name: str) -> str:
+    return run_key(run_id, f"opt_{name}" if name in MODIFIER_NAMES else name)
+
+
+def schedule_key(run_id: int, name: str) -> str:
+    return run_key(run_id, f"sched_{name}")
+
+
+def surface_key(surface: Surface | str, name: str) -> str:
+    return f"{surface if isinstance(surface, str) else surface.key}_{name}"
+
+
+def start_specs(surface: str) -> tuple[ParamSpec, ParamSpec]:
+    """x₀ and y₀: any point in ±START_LIMIT, the surface's first preset start by default."""
+    x, y = SURFACES[surface].starts[0]
+    return (
+        ParamSpec("x0", "x₀", x, -START_LIMIT, START_LIMIT, "Start x."),
+        ParamSpec("y0", "y₀", y, -START_LIMIT, START_LIMIT, "Start y."),
+    )
+
+
+# The state.
+
+
+@dataclass(frozen=True)
+class Classroom:
+    """Classroom mode: control groups (CONTROL_GROUPS) hidden or shown locked, and whether the
+    explanatory notes show."""
+
+    hidden: frozenset[str] = frozenset()
+    locked: frozenset[str] = frozenset()
+    notes: bool = True
+
+    def mode(self, group: str) -> Literal["show", "lock", "hide"]:
+        if group in self.hidden:
+            return "hide"
+        return "lock" if group in self.locked else "show"
+
+
+@dataclass(frozen=True)
+class RunState:
+    """One run: every number its configuration needs, resolved (defaults filled in)."""
+
+    optimizer: str
+    lr: float
+    hyper: dict[str, float]
+    schedule: str = "constant"
+    schedule_params: dict[str, float] = field(default_factory=dict)
+    warmup: dict[str, float] = field(default_factory=dict)
+    modifiers: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PageState:
+    """The page's setup: what a link reproduces."""
+
+    surface: str
+    surface_params: dict[str, float]
+    steps: int
+    start: tuple[float, float]
+    runs: tuple[RunState, ...]
+    show_3d: bool = False
+    show_field: bool = False
+    inspect_step: int = 0
+    classroom: Classroom = Classroom()
+    lesson: str | None = None
+
+
+def _defaults(specs: Sequence[ParamSpec]) -> dict[str, float]:
+    return {spec.name: float(spec.default) for spec in specs}
+
+
+def default_run(
+    position: int, optimizer: str | None = None, schedule: str = "constant"
+) -> RunState:
+    """Run `position`'s fresh setup (its default rule unless `optimizer` is given)."""
+    rule = OPTIMIZERS[optimizer or DEFAULT_OPTIMIZERS[position]]
+    return RunState(
+        optimizer=rule.key,
+        lr=float(rule.lr.default),
+        hyper=_defaults(rule.hyper),
+        schedule=schedule,
+        schedule_params=_defaults(SCHEDULES[schedule].params),
+        warmup=_defaults(WARMUP_PARAMS),
+        modifiers=_defaults(MODIFIERS),
+    )
+
+
+def default_state(surface: str = DEFAULT_SURFACE) -> PageState:
+    the_surface = SURFACES[surface]
+    return PageState(
+        surface=surface,
+        surface_params=_defaults(the_surface.params),
+        steps=DEFAULT_STEPS,
+        start=tuple(float(v) for v in the_surface.starts[0]),  # type: ignore[arg-type]
+        runs=(default_run(1),),
+    )
+
+
+def configs(state: PageState) -> list[RunConfig]:
+    """The engine configurations of the state's runs, in order."""
+    return [
+        RunConfig(
+            surface=state.surface,
+            optimizer=run.optimizer,
+            lr=run.lr,
+            steps=state.steps,
+            start=state.start,
+            hyper=run.hyper,
+            schedule=run.schedule,
+            schedule_params=run.schedule_params,
+            warmup=run.warmup,
+            modifiers=run.modifiers,
+            surface_params=state.surface_params,
+        )
+        for run in state.runs
+    ]
+
+
+# Writing a link.
+
+
+def number_text(value: float) -> str:
+    """The shortest text that reads back as exactly `value` ("300", "0.05", "1e-05")."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _changed(prefix_key: Any, values: Mapping[str, float], defaults: Mapping[str, float]):
+    return [(prefix_key(name), number_text(v)) for name, v in values.items() if v != defaults[name]]
+
+
+def to_query(state: PageState) -> dict[str, str]:
+    """The link's query fields: the version, then only what differs from the defaults."""
+    surface = SURFACES[state.surface]
+    query = {"v": str(LINK_VERSION)}
+    if state.lesson:
+        query["lesson"] = state.lesson
+    if state.surface != DEFAULT_SURFACE:
+        query["surface"] = state.surface
+    query.update(
+        _changed(
+            lambda n: surface_key(state.surface, n), state.surface_params, _defaults(surface.params)
+        )
+    )
+    if state.steps != DEFAULT_STEPS:
+        query["steps"] = str(state.steps)
+    for spec, value in zip(start_specs(state.surface), state.start, strict=True):
+        if value != spec.default:
+            query[spec.name] = number_text(value)
+    for name in ("show_3d", "show_field"):
+        if getattr(state, name):
+            query[name] = "1"
+    if state.inspect_step:
+        query["inspect_step"] = str(state.inspect_step)
+    if len(state.runs) > 1:
+        query["runs"] = str(len(state.runs))
+    for position, run in enumerate(state.runs, start=1):
+        fresh = default_run(position, run.optimizer, run.schedule)
+        if run.optimizer != DEFAULT_OPTIMIZERS[position]:
+            query[run_key(position, "optimizer")] = run.optimizer
+        if run.lr != fresh.lr:
+            query[run_key(position, "lr")] = number_text(run.lr)
+        query.update(_changed(lambda n, i=position: hyper_key(i, n), run.hyper, fresh.hyper))
+        if run.schedule != "constant":
+            query[run_key(position, "schedule")] = run.schedule
+        query.update(
+            _changed(
+                lambda n, i=position: schedule_key(i, n),
+                run.schedule_params,
+                fresh.schedule_params,
+            )
+        )
+        query.update(_changed(lambda n, i=position: run_key(i, n), run.warmup, fresh.warmup))
+        query.update(_changed(lambda n, i=position: run_key(i, n), run.modifiers, fresh.modifiers))
+    room = state.classroom
+    for name, groups in (("hide", room.hidden), ("lock", room.locked - room.hidden)):
+        if groups:
+            query[name] = ",".join(g for g in CONTROL_GROUPS if g in groups)
+    if not room.notes:
+        query["notes"] = "0"
+    return query
+
+
+# Reading a link.
+
+
+class Problem(NamedTuple):
+    """A query field that was not used as given: its name, its text and what happened."""
+
+    field: str
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        text = self.text if len(self.text) <= 40 else self.text[:37] + "…"
+        return f"`{self.field}={text}`: {self.reason}"
+
+
+class Decoded(NamedTuple):
+    state: PageState
+    problems: list[Problem]
+
+
+class _Reader:
+    """Reads fields out of a query, recording each problem; remembers which fields it used."""
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self.fields = fields
+        self.used: set[str] = set()
+        self.problems: list[Problem] = []
+
+    def text(self, key: str) -> str | None:
+        if key not in self.fields:
+            return None
+        self.used.add(key)
+        text = self.fields[key]
+        if len(text) > MAX_TEXT:
+            self.problems.append(Problem(key, text, f"longer than {MAX_TEXT} characters; ignored"))
+            return None
+        return text
+
+    def number(self, key: str, spec: ParamSpec) -> float:
+        """The field as a number inside the spec's range: default when absent or not a finite
+        number, clamped when out of range, rounded for whole-number parameters."""
+        default = float(spec.default)
+        text = self.text(key)
+        if text is None:
+            return default
+        stripped = text.strip().lower()
+        if widget_kind(spec) == "toggle" and stripped in _TRUE | _FALSE:
+            return 1.0 if stripped in _TRUE else 0.0
+        if not _NUMBER.fullmatch(stripped):
+            return self._fallback(key, text, "not a number", default)
+        number = float(stripped)
+        if not math.isfinite(number):
+            return self._fallback(key, text, "too large", default)
+        clamped = min(max(number, float(spec.low)), float(spec.high))
+        if clamped != number:
+            where = f"outside [{spec.low:g}, {spec.high:g}]"
+            self.problems.append(Problem(key, text, f"{where}; clamped to {clamped:g}"))
+        if spec.integer and clamped != round(clamped):
+            clamped = float(round(clamped))
+            self.problems.append(Problem(key, text, f"not a whole number; rounded to {clamped:g}"))
+        return clamped
+
+    def _fallback(self, key: str, text: str, why: str, default: float) -> float:
+        self.problems.append(Problem(key, text, f"{why}; using the default {default:g}"))
+        return default
+
+    def choice(self, key: str, options: Collection[str], default: str, what: str) -> str:
+        text = self.text(key)
+        if text is None or text == default:
+            return default
+        if text in options:
+            return text
+        known = ", ".join(options)
+        self.problems.append(
+            Problem(key, text, f"unknown {what} (known: {known}); using {default}")
+        )
+        return default
+
+    def groups(self, key: str) -> frozenset[str]:
+        text = self.text(key)
+        if not text:
+            return frozenset()
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in CONTROL_GROUPS]
+        if unknown:
+            known = ", ".join(CONTROL_GROUPS)
+            self.problems.append(
+                Problem(
+                    key, text, f"unknown control {', '.join(unknown)} (known: {known}); skipped"
+                )
+            )
+        return frozenset(name for name in names if name in CONTROL_GROUPS)
+
+    def params(self, key_of: Any, specs: Sequence[ParamSpec]) -> dict[str, float]:
+        return {spec.name: self.number(key_of(spec.name), spec) for spec in specs}
+
+
+def _single_values(
+    query: Mapping[str, str | Sequence[str]],
+) -> tuple[dict[str, str], list[Problem]]:
+    """One text per field (the last of repeated ones), at most MAX_FIELDS fields; blank
+    fields count as absent."""
+    fields: dict[str, str] = {}
+    problems: list[Problem] = []
+    for key, raw in query.items():
+        texts = [raw] if isinstance(raw, str) else [str(t) for t in raw]
+        texts = [text for text in texts if text]  # `?steps=` is the same as no `steps`
+        if not texts:
+            continue
+        if len(fields) >= MAX_FIELDS:
+            problems.append(Problem(key, texts[-1], f"more than {MAX_FIELDS} fields; ignored"))
+            continue
+        if len(texts) > 1:
+            problems.append(Problem(key, texts[-1], f"given {len(texts)} times; using the last"))
+        fields[str(key)] = texts[-1]
+    return fields, problems
+
+
+def _read_run(reader: _Reader, position: int) -> RunState:
+    optimizer = reader.choice(
+        run_key(position, "optimizer"), OPTIMIZERS, DEFAULT_OPTIMIZERS[position], "optimizer"
+    )
+    schedule = reader.choice(run_key(position, "schedule"), SCHEDULES, "constant", "schedule")
+    rule = OPTIMIZERS[optimizer]
+    return RunState(
+        optimizer=optimizer,
+        lr=reader.number(run_key(position, "lr"), rule.lr),
+        hyper=reader.params(lambda n: hyper_key(position, n), rule.hyper),
+        schedule=schedule,
+        schedule_params=reader.params(
+            lambda n: schedule_key(position, n), SCHEDULES[schedule].params
+        ),
+        warmup=reader.params(lambda n: run_key(position, n), WARMUP_PARAMS),
+        modifiers=reader.params(lambda n: run_key(position, n), MODIFIERS),
+    )
+
+
+_RUN_FIELD = re.compile(r"run(\d+)_(.+)")
+
+
+def _unused_reason(key: str, state: PageState) -> str:
+    """Why a field the state does not use was ignored."""
+    if match := _RUN_FIELD.fullmatch(key):
+        position = int(match.group(1))
+        if not 1 <= position <= len(state.runs):
+            return f"there is no run {position} (this link has {len(state.runs)}); ignored"
+        run = state.runs[position - 1]
+        return (
+            f"not a setting of run {position} ({OPTIMIZERS[run.optimizer].name}, "
+            f"{SCHEDULES[run.schedule].name} schedule); ignored"
+        )
+    for surface in SURFACES.values():
+        if any(key == surface_key(surface.key, p.name) for p in surface.params):
+            return f"a parameter of {surface.name}, not of {SURFACES[state.surface].name}; ignored"
+    return "unknown parameter; ignored"
+
+
+def from_query(query: Mapping[str, str | Sequence[str]], lessons: Collection[str] = ()) -> Decoded:
+    """The state a link asks for, and every field that could not be used as given."""
+    fields, problems = _single_values(query)
+    reader = _Reader(fields)
+    version = reader.text("v")
+    if version is not None and version.strip() != str(LINK_VERSION):
+        problems.append(
+            Problem("v", version, f"unknown link version; read as version {LINK_VERSION}")
+        )
+    lesson = reader.choice("lesson", lessons, "", "lesson") or None
+    surface = reader.choice("surface", SURFACES, DEFAULT_SURFACE, "surface")
+    specs = SURFACES[surface].params
+    surface_params = reader.params(lambda n: surface_key(surface, n), specs)
+    steps = int(reader.number("steps", STEPS_SPEC))
+    start = tuple(reader.number(spec.name, spec) for spec in start_specs(surface))
+    n_runs = int(reader.number("runs", RUNS_SPEC))
+    state = PageState(
+        surface=surface,
+        surface_params=surface_params,
+        steps=steps,
+        start=start,  # type: ignore[arg-type]
+        runs=tuple(_read_run(reader, position) for position in range(1, n_runs + 1)),
+        show_3d=bool(reader.number("show_3d", TOGGLE_SPEC)),
+        show_field=bool(reader.number("show_field", TOGGLE_SPEC)),
+        inspect_step=min(int(reader.number("inspect_step", INSPECT_SPEC)), steps),
+        classroom=Classroom(
+            hidden=(hidden := reader.groups("hide")),
+            locked=reader.groups("lock") - hidden,
+            notes=bool(reader.number("notes", replace(TOGGLE_SPEC, default=1))),
+        ),
+        lesson=lesson,
+    )
+    problems += reader.problems
+    for key in fields.keys() - reader.used:
+        problems.append(Problem(key, fields[key], _unused_reason(key, state)))
+    return Decoded(state, problems)
+
+
+# Widgets.
+
+
+def to_session(state: PageState) -> dict[str, Any]:
+    """Widget values (and the run list) that show `state`; runs get the ids 1 … n."""
+    surface = SURFACES[state.surface]
+    values: dict[str, Any] = {
+        "surface": state.surface,
+        "_surface_seen": state.surface,
+        "steps": state.steps,
+        "x0": state.start[0],
+        "y0": state.start[1],
+        "show_3d": state.show_3d,
+        "show_field": state.show_field,
+        "inspect_step": state.inspect_step,
+        "run_ids": list(range(1, len(state.runs) + 1)),
+    }
+    for spec in surface.params:
+        values[surface_key(surface.key, spec.name)] = widget_value(
+            spec, state.surface_params[spec.name]
+        )
+    for run_id, run in enumerate(state.runs, start=1):
+        rule, schedule = OPTIMIZERS[run.optimizer], SCHEDULES[run.schedule]
+        values[run_key(run_id, "optimizer")] = run.optimizer
+        values[run_key(run_id, "lr")] = values[run_key(run_id, "lr_log")] = run.lr
+        for spec in rule.hyper:
+            values[hyper_key(run_id, spec.name)] = widget_value(spec, run.hyper[spec.name])
+        values[run_key(run_id, "schedule")] = run.schedule
+        for spec in schedule.params:
+            values[schedule_key(run_id, spec.name)] = widget_value(
+                spec, run.schedule_params[spec.name]
+            )
+        for spec in WARMUP_PARAMS:
+            values[run_key(run_id, spec.name)] = widget_value(spec, run.warmup[spec.name])
+        for spec in MODIFIERS:
+            values[run_key(run_id, spec.name)] = widget_value(
+                spec, run.modifiers[spec.name], modifier_kind(spec)
+            )
+    return values
+
+
+def _session_number(values: Mapping[str, Any], key: str, spec: ParamSpec) -> float:
+    return float(coerce(values.get(key, spec.default), spec.default, spec.low, spec.high, "number"))
+
+
+def _session_params(
+    values: Mapping[str, Any], key_of: Any, specs: Sequence[ParamSpec]
+) -> dict[str, float]:
+    return {spec.name: _session_number(values, key_of(spec.name), spec) for spec in specs}
+
+
+def _session_choice(values: Mapping[str, Any], key: str, registry: Registry, default: str) -> str:
+    value = values.get(key)
+    return value if isinstance(value, str) and value in registry else default
+
+
+def from_session(
+    values: Mapping[str, Any], classroom: Classroom = Classroom(), lesson: str | None = None
+) -> PageState:
+    """The state the widgets hold (missing or bad values read as their defaults)."""
+    surface = _session_choice(values, "surface", SURFACES, DEFAULT_SURFACE)
+    ids = values.get("run_ids") or [1]
+    runs = []
+    for run_id in ids:
+        optimizer = _session_choice(
+            values, run_key(run_id, "optimizer"), OPTIMIZERS, DEFAULT_OPTIMIZERS[run_id]
+        )
+        schedule = _session_choice(values, run_key(run_id, "schedule"), SCHEDULES, "constant")
+        rule = OPTIMIZERS[optimizer]
+        runs.append(
+            RunState(
+                optimizer=optimizer,
+                lr=_session_number(values, run_key(run_id, "lr"), rule.lr),
+                hyper=_session_params(values, lambda n, i=run_id: hyper_key(i, n), rule.hyper),
+                schedule=schedule,
+                schedule_params=_session_params(
+                    values, lambda n, i=run_id: schedule_key(i, n), SCHEDULES[schedule].params
+                ),
+                warmup=_session_params(values, lambda n, i=run_id: run_key(i, n), WARMUP_PARAMS),
+                modifiers=_session_params(values, lambda n, i=run_id: run_key(i, n), MODIFIERS),
+            )
+        )
+    steps = int(coerce(values.get("steps"), DEFAULT_STEPS, 1, MAX_STEPS, "int"))
+    return PageState(
+        surface=surface,
+        surface_params=_session_params(
+            values, lambda n: surface_key(surface, n), SURFACES[surface].params
+        ),
+        steps=steps,
+        start=tuple(_session_number(values, s.name, s) for s in start_specs(surface)),  # type: ignore[arg-type]
+        runs=tuple(runs),
+        show_3d=bool(values.get("show_3d", False)),
+        show_field=bool(values.get("show_field", False)),
+        inspect_step=int(coerce(values.get("inspect_step"), 0, 0, steps, "int")),
+        classroom=classroom,
+        lesson=lesson,
+    )

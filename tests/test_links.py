@@ -1,0 +1,227 @@
+"""Links through the real page (AppTest): a link sets every widget, the address bar follows the
+widgets, classroom links hide and lock what they say, and a corpus of hostile links opens the
+page without an exception, each bad field reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app.state import CONTROL_GROUPS, LINK_VERSION, MAX_FIELDS, configs, from_query
+from optimizers.engine import run
+
+ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+TYPED_ARRAY_KEYS = {"dtype", "bdata"}
+
+
+def open_link(query: dict[str, Any]) -> AppTest:
+    """A new session opened at `query`, after its first run."""
+    at = AppTest.from_file(ENTRY, default_timeout=60)
+    at.query_params = dict(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def warnings(at: AppTest) -> str:
+    return "\n".join(element.value for element in at.get("warning"))
+
+
+def address(at: AppTest) -> dict[str, str]:
+    """The address bar's query after the run, one value per field."""
+    return {
+        key: value if isinstance(value, str) else value[-1]
+        for key, value in at.query_params.items()
+    }
+
+
+def final_positions(at: AppTest) -> np.ndarray:
+    """The engine's final positions of the page's runs, from the state the page holds."""
+    page = from_query(address(at)).state
+    return np.array([run(config).positions[-1] for config in configs(page)])
+
+
+# A link sets the page; the page writes its link.
+
+
+def test_a_link_sets_every_widget_it_names() -> None:
+    query = {
+        "v": "1",
+        "surface": "rosenbrock",
+        "rosenbrock_b": "50",
+        "steps": "200",
+        "x0": "-1",
+        "y0": "1.5",
+        "runs": "2",
+        "run1_lr": "0.0005",
+        "run2_optimizer": "adam",
+        "run2_lr": "0.02",
+        "run2_b1": "0.8",
+        "run2_schedule": "cosine",
+        "run2_clip_norm": "5",
+    }
+    at = open_link(query)
+    assert at.selectbox(key="surface").value == "rosenbrock"
+    assert at.select_slider(key="steps").value == 200
+    assert (at.number_input(key="x0").value, at.number_input(key="y0").value) == (-1.0, 1.5)
+    assert at.number_input(key="run1_lr").value == 0.0005
+    assert at.selectbox(key="run2_optimizer").value == "adam"
+    assert at.number_input(key="run2_lr").value == 0.02
+    assert at.selectbox(key="run2_schedule").value == "cosine"
+    assert at.number_input(key="run2_clip_norm").value == 5.0
+    assert not warnings(at)
+    assert address(at) == query  # canonical already: the address bar keeps it as it is
+
+
+def test_the_address_bar_follows_the_widgets() -> None:
+    at = open_link({})
+    assert address(at) == {"v": str(LINK_VERSION)}
+    at.number_input(key="run1_lr").set_value(0.07)
+    at.button(key="add_run").click()
+    at.run()
+    assert address(at) == {"v": "1", "runs": "2", "run1_lr": "0.07"}
+    reopened = open_link(address(at))
+    np.testing.assert_array_equal(final_positions(reopened), final_positions(at))
+    assert reopened.number_input(key="run1_lr").value == 0.07
+
+
+def test_the_share_panel_shows_the_link_and_builds_a_classroom_link() -> None:
+    at = open_link({"surface": "himmelblau"})
+    codes = [element.value for element in at.get("code")]
+    assert any(code.endswith("?v=1&surface=himmelblau") for code in codes), codes
+    at.toggle(key="class_builder").set_value(True).run()
+    at.checkbox(key="class_hide_steps").check()
+    at.checkbox(key="class_lock_lr").check()
+    at.checkbox(key="class_notes").uncheck()
+    at.run()
+    links = [element.value for element in at.get("code")]
+    classroom = parse_qs(links[-1].split("?", 1)[1])
+    assert classroom == {
+        "v": ["1"],
+        "surface": ["himmelblau"],
+        "hide": ["steps"],
+        "lock": ["lr"],
+        "notes": ["0"],
+    }
+    assert address(at) == {"v": "1", "surface": "himmelblau"}  # the teacher's page is unchanged
+
+
+# Classroom mode.
+
+
+def test_a_classroom_link_hides_and_locks_controls() -> None:
+    at = open_link(
+        {"hide": "steps,optimizer,schedule,warmup,modifiers,hyper,runs", "lock": "surface,lr"}
+    )
+    assert not at.get("select_slider") or all(s.key != "steps" for s in at.select_slider)
+    keys = {
+        element.key for kind in ("selectbox", "number_input", "button") for element in at.get(kind)
+    }
+    assert not keys & {"run1_optimizer", "run1_schedule", "run1_clip_norm", "add_run", "steps"}
+    assert at.selectbox(key="surface").disabled
+    assert at.number_input(key="run1_lr").disabled and at.select_slider(key="run1_lr_log").disabled
+    assert not at.number_input(key="x0").disabled  # start point: neither hidden nor locked
+
+
+def test_hidden_controls_keep_the_linked_values() -> None:
+    at = open_link({"hide": "lr,steps", "run1_lr": "0.3", "steps": "40"})
+    assert all(e.key not in {"run1_lr", "steps"} for e in at.get("number_input"))
+    page = from_query(address(at)).state
+    assert page.runs[0].lr == 0.3 and page.steps == 40
+    assert address(at)["hide"] == "steps,lr"
+
+
+def test_notes_can_be_hidden() -> None:
+    shown = " ".join(e.value for e in open_link({}).get("caption"))
+    hidden = " ".join(e.value for e in open_link({"notes": "0"}).get("caption"))
+    assert "race up to six optimizers" in shown and "race up to six optimizers" not in hidden
+
+
+def test_a_hidden_share_panel_and_inspector_are_gone() -> None:
+    at = open_link({"hide": "share,inspector,export,lessons"})
+    assert not at.get("code")
+    assert "Step inspector" not in [e.value for e in at.get("subheader")]
+    assert not at.get("download_button")
+
+
+# Hostile links: the page opens, each bad field is reported.
+
+BAD_TEXTS = (
+    "abc", "nan", "NaN", "inf", "-inf", "1e999", "-1e999", " ", "0x1F", "1_0", "1,5",
+    "١٢", "1e", "--1", "9" * 300, "<script>alert(1)</script>", "${jndi:ldap://x/a}",
+    "'; DROP TABLE runs;--", "%00", "\u202e", "🙂", "1/0", "__import__('os').system('id')",
+)  # fmt: skip
+NUMERIC_FIELDS = (
+    "steps", "x0", "y0", "runs", "run1_lr", "quadratic_kappa", "quadratic_angle",
+    "run1_warmup_steps", "run1_clip_norm", "run1_noise_seed", "show_3d", "notes",
+)  # fmt: skip
+CHOICE_FIELDS = ("surface", "run1_optimizer", "run1_schedule", "lesson", "hide", "lock")
+
+
+def hostile_corpus() -> list[tuple[dict[str, Any], set[str]]]:
+    """(query, the fields the page must report) pairs: every numeric field with a spread of bad
+    texts, unknown choices, out-of-range numbers, fields that do not exist, repeats, versions."""
+    corpus: list[tuple[dict[str, Any], set[str]]] = []
+    for i, name in enumerate(NUMERIC_FIELDS):
+        for text in BAD_TEXTS[i % 3 :: 3]:
+            corpus.append(({name: text}, {name}))
+    for name in CHOICE_FIELDS:
+        for text in ("__class__", "../../etc/passwd", "eval(1)", "x" * 250):
+            corpus.append(({name: text}, {name}))
+    out_of_range = {
+        "steps": "1e12", "runs": "99", "run1_lr": "1e9", "x0": "1e308", "quadratic_kappa": "-3",
+        "run1_noise_seed": "2.5", "inspect_step": "-1",
+    }  # fmt: skip
+    corpus += [({name: text}, {name}) for name, text in out_of_range.items()]
+    corpus += [
+        ({"run9_lr": "0.1"}, {"run9_lr"}),
+        ({"run1_b1": "0.9"}, {"run1_b1"}),
+        ({"rosenbrock_b": "10"}, {"rosenbrock_b"}),
+        ({"__proto__": "1"}, {"__proto__"}),
+        ({"steps": ["10", "20", "30"]}, {"steps"}),
+        ({"v": "2"}, {"v"}),
+        ({"v": "abc", "surface": "nope", "steps": "-1"}, {"v", "surface", "steps"}),
+        ({"runs": "3", "run3_optimizer": "adam", "run3_lr": "1e-99"}, {"run3_lr"}),
+        ({f"f{i}": "1" for i in range(MAX_FIELDS + 20)}, {f"f{i}" for i in range(MAX_FIELDS)}),
+    ]
+    return corpus
+
+
+CORPUS = hostile_corpus()
+
+
+def test_the_corpus_is_large() -> None:
+    assert len(CORPUS) >= 100
+
+
+@pytest.mark.parametrize(("query", "bad"), CORPUS, ids=[f"q{i}" for i in range(len(CORPUS))])
+def test_a_hostile_link_opens_the_page_and_names_each_bad_field(
+    query: dict[str, Any], bad: set[str]
+) -> None:
+    at = open_link(query)
+    assert at.get("plotly_chart"), "the race is drawn"
+    reported = warnings(at)
+    for name in bad:
+        assert f"`{name}=" in reported, (name, reported)
+    canonical = address(at)  # the address bar now holds only usable, canonical fields
+    assert from_query(canonical).problems == []
+
+
+def test_the_report_can_be_dismissed() -> None:
+    at = open_link({"steps": "abc"})
+    assert "`steps=abc`" in warnings(at)
+    at.button(key="link_dismiss").click().run()
+    assert not warnings(at)
+
+
+def test_every_control_group_has_a_classroom_checkbox() -> None:
+    at = open_link({})
+    at.toggle(key="class_builder").set_value(True).run()
+    keys = {element.key for element in at.get("checkbox")}
+    assert {f"class_hide_{g}" for g in CONTROL_GROUPS} <= keys
+    assert {f"class_lock_{g}" for g in CONTROL_GROUPS} <= keys

@@ -1,0 +1,234 @@
+"""The page state and its link: round trips (Hypothesis), defaults left out, every bad field
+reported with the value used instead."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app import state
+from app.state import (
+    CONTROL_GROUPS,
+    DEFAULT_STEPS,
+    LINK_VERSION,
+    MAX_FIELDS,
+    MAX_RUNS,
+    START_LIMIT,
+    Classroom,
+    PageState,
+    RunState,
+    configs,
+    default_state,
+    from_query,
+    from_session,
+    number_text,
+    to_query,
+    to_session,
+)
+from optimizers.engine import MAX_STEPS, MODIFIERS, run
+from optimizers.rules import OPTIMIZERS
+from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
+from surfaces import SURFACES, ParamSpec
+
+# Strategies: valid states, every value inside its widget's range.
+
+
+def spec_value(spec: ParamSpec) -> st.SearchStrategy[float]:
+    if spec.integer:
+        return st.integers(int(spec.low), int(spec.high)).map(float)
+    return st.floats(spec.low, spec.high, allow_nan=False)
+
+
+def spec_values(specs: tuple[ParamSpec, ...]) -> st.SearchStrategy[dict[str, float]]:
+    return st.fixed_dictionaries({spec.name: spec_value(spec) for spec in specs})
+
+
+@st.composite
+def run_states(draw: st.DrawFn) -> RunState:
+    rule = OPTIMIZERS[draw(st.sampled_from(list(OPTIMIZERS)))]
+    schedule = SCHEDULES[draw(st.sampled_from(list(SCHEDULES)))]
+    return RunState(
+        optimizer=rule.key,
+        lr=draw(spec_value(rule.lr)),
+        hyper=draw(spec_values(rule.hyper)),
+        schedule=schedule.key,
+        schedule_params=draw(spec_values(schedule.params)),
+        warmup=draw(spec_values(WARMUP_PARAMS)),
+        modifiers=draw(spec_values(MODIFIERS)),
+    )
+
+
+@st.composite
+def page_states(draw: st.DrawFn, max_steps: int = MAX_STEPS, max_runs: int = MAX_RUNS) -> PageState:
+    surface = SURFACES[draw(st.sampled_from(list(SURFACES)))]
+    steps = draw(st.integers(1, max_steps))
+    hidden = draw(st.frozensets(st.sampled_from(list(CONTROL_GROUPS))))
+    locked = draw(st.frozensets(st.sampled_from(list(CONTROL_GROUPS)))) - hidden
+    coordinate = st.floats(-START_LIMIT, START_LIMIT, allow_nan=False)
+    return PageState(
+        surface=surface.key,
+        surface_params=draw(spec_values(surface.params)),
+        steps=steps,
+        start=(draw(coordinate), draw(coordinate)),
+        runs=tuple(draw(st.lists(run_states(), min_size=1, max_size=max_runs))),
+        show_3d=draw(st.booleans()),
+        show_field=draw(st.booleans()),
+        inspect_step=draw(st.integers(0, steps)),
+        classroom=Classroom(hidden, locked, draw(st.booleans())),
+    )
+
+
+def through_url(query: dict[str, str]) -> dict[str, list[str]]:
+    """The query as a browser sends it back: encoded into a URL and parsed again."""
+    return parse_qs(urlencode(query), keep_blank_values=True)
+
+
+# Round trips.
+
+
+@settings(max_examples=150, deadline=None)
+@given(page_states())
+def test_a_state_survives_its_link(page: PageState) -> None:
+    decoded = from_query(through_url(to_query(page)))
+    assert decoded.problems == []
+    assert decoded.state == page
+
+
+@settings(max_examples=8, deadline=None)
+@given(page_states(max_steps=120, max_runs=2))
+def test_the_link_reproduces_the_trajectories(page: PageState) -> None:
+    decoded = from_query(through_url(to_query(page))).state
+    for original, reopened in zip(configs(page), configs(decoded), strict=True):
+        a, b = run(original), run(reopened)
+        np.testing.assert_array_equal(a.positions, b.positions)
+        np.testing.assert_array_equal(a.loss, b.loss)
+        assert a.status == b.status
+
+
+@settings(max_examples=100, deadline=None)
+@given(page_states())
+def test_a_state_survives_the_widgets(page: PageState) -> None:
+    assert from_session(to_session(page), page.classroom) == page
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_number_text_reads_back_exactly(value: float) -> None:
+    assert float(number_text(value)) == value
+
+
+def test_a_default_setup_is_a_bare_versioned_link() -> None:
+    assert to_query(default_state()) == {"v": str(LINK_VERSION)}
+    assert from_query({}) == (default_state(), [])
+
+
+def test_links_leave_defaults_out_and_stay_readable() -> None:
+    page = default_state("rosenbrock")
+    adam = state.default_run(2, "adam")
+    page = PageState(
+        surface="rosenbrock",
+        surface_params=page.surface_params,
+        steps=DEFAULT_STEPS,
+        start=page.start,
+        runs=(page.runs[0], RunState(**{**adam.__dict__, "lr": 0.01})),
+    )
+    assert (
+        urlencode(to_query(page))
+        == "v=1&surface=rosenbrock&runs=2&run2_optimizer=adam&run2_lr=0.01"
+    )
+
+
+# Bad fields: each is reported, the rest of the link still applies.
+
+
+def problems_of(query: dict[str, Any]) -> dict[str, str]:
+    decoded = from_query(query)
+    return {problem.field: problem.reason for problem in decoded.problems}
+
+
+@pytest.mark.parametrize(
+    ("text", "used", "reason"),
+    [
+        ("abc", 300, "not a number"),
+        ("nan", 300, "not a number"),
+        ("1e999", 300, "too large"),
+        ("-5", 1, "clamped to 1"),
+        ("99999999", MAX_STEPS, f"clamped to {MAX_STEPS}"),
+        ("12.6", 13, "rounded to 13"),
+        ("0x10", 300, "not a number"),
+        ("1_000", 300, "not a number"),
+        ("9" * 300, 300, "longer than"),
+    ],
+)
+def test_a_bad_number_falls_back_or_is_clamped(text: str, used: int, reason: str) -> None:
+    decoded = from_query({"steps": text, "surface": "rosenbrock"})
+    assert decoded.state.steps == used and decoded.state.surface == "rosenbrock"
+    assert [p.field for p in decoded.problems] == ["steps"]
+    assert reason in decoded.problems[0].reason
+
+
+def test_unknown_choices_fall_back_to_defaults() -> None:
+    decoded = from_query(
+        {"surface": "__class__", "run1_optimizer": "eval", "run1_schedule": "<script>"}
+    )
+    assert decoded.state == default_state()
+    reasons = problems_of({"surface": "x", "run1_optimizer": "y", "run1_schedule": "z"})
+    assert "unknown surface" in reasons["surface"] and "rosenbrock" in reasons["surface"]
+    assert "unknown optimizer" in reasons["run1_optimizer"]
+    assert "unknown schedule" in reasons["run1_schedule"]
+
+
+def test_fields_the_setup_does_not_have_are_named() -> None:
+    reasons = problems_of(
+        {
+            "runs": "2",
+            "run3_lr": "0.1",
+            "run1_b1": "0.5",  # GD has no β₁
+            "rosenbrock_b": "5",  # the surface is the quadratic
+            "colour": "red",
+        }
+    )
+    assert "no run 3" in reasons["run3_lr"]
+    assert "not a setting of run 1" in reasons["run1_b1"]
+    assert "not of Ill-conditioned quadratic" in reasons["rosenbrock_b"]
+    assert "unknown parameter" in reasons["colour"]
+
+
+def test_repeated_fields_use_the_last_and_say_so() -> None:
+    decoded = from_query({"steps": ["10", "20"]})
+    assert decoded.state.steps == 20
+    assert "given 2 times" in decoded.problems[0].reason
+
+
+def test_the_work_a_link_can_ask_for_is_bounded() -> None:
+    query = {"runs": "1000", "steps": "1e9"} | {f"junk{i}": "1" for i in range(5000)}
+    decoded = from_query(query)
+    assert len(decoded.state.runs) == MAX_RUNS and decoded.state.steps == MAX_STEPS
+    ignored = [p for p in decoded.problems if "more than" in p.reason]
+    assert len(ignored) == len(query) - MAX_FIELDS
+
+
+def test_an_unknown_version_is_read_as_the_current_one() -> None:
+    decoded = from_query({"v": "99", "steps": "50"})
+    assert decoded.state.steps == 50
+    assert "unknown link version" in problems_of({"v": "99"})["v"]
+
+
+def test_classroom_fields() -> None:
+    decoded = from_query({"hide": "lr,steps,nonsense", "lock": "lr,surface", "notes": "0"})
+    room = decoded.state.classroom
+    assert room.hidden == {"lr", "steps"} and room.locked == {"surface"} and not room.notes
+    assert room.mode("lr") == "hide" and room.mode("surface") == "lock"
+    assert room.mode("optimizer") == "show"
+    assert "unknown control nonsense" in problems_of({"hide": "lr,nonsense"})["hide"]
+    assert to_query(decoded.state)["hide"] == "steps,lr"  # in CONTROL_GROUPS order
+
+
+def test_a_lesson_must_be_known() -> None:
+    assert from_query({"lesson": "diverge"}, lessons={"diverge"}).state.lesson == "diverge"
+    decoded = from_query({"lesson": "nope"}, lessons={"diverge"})
+    assert decoded.state.lesson is None and "unknown lesson" in decoded.problems[0].reason
