@@ -19,13 +19,14 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import streamlit as st
 
 from app import analysis_figures, compute, controls
 from app.controls import RunSetup, Scene
+from app.views import RACE, SETTINGS, VIEWS, setting_key
 from optimizers import analysis
 from optimizers.engine import MODIFIERS, plan
 from optimizers.rules import OPTIMIZERS
@@ -33,7 +34,6 @@ from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES, ParamSpec
 
 VIEW_KEY = "view"
-RACE = "Race"
 RUN_KEY = "analysis_run"
 AXIS_KEY = "analysis_map_axis"
 SWEEP_CHART = "analysis_sweep_chart"
@@ -41,51 +41,13 @@ MAP_CHART = "analysis_map_chart"
 CHART_CONFIG = {"displaylogo": False}
 
 
-class View(NamedTuple):
-    """An analysis view: its name on the view selector and a one-line description."""
-
-    name: str
-    about: str
-
-
-VIEWS: tuple[View, ...] = (
-    View("LR sweep", "Hundreds of learning rates at once: where does the run diverge?"),
-    View("Stability map", "Learning rate × a second hyperparameter: converged or diverged."),
-    View("LR range test", "The learning-rate finder: one run whose rate grows every step."),
-    View("Basins", "Which minimum each start point reaches, for this run's settings."),
-    View("Curvature", "Hessian eigenvalues and condition numbers at the start and the minimum."),
-)
-
-SETTINGS: tuple[ParamSpec, ...] = (
-    ParamSpec("lr_low", "lowest η₀", 1e-5, 1e-8, 100.0, "Sweep and map start here.", log=True),
-    ParamSpec("lr_high", "highest η₀", 10.0, 1e-8, 100.0, "Sweep and map end here.", log=True),
-    ParamSpec(
-        "sweep_rates", "rates", 1000.0, 500.0, 4000.0, "Log-spaced rates swept.", integer=True
-    ),
-    ParamSpec("map_cells", "cells per side", 100.0, 100.0, 200.0, "Map grid.", integer=True),
-    ParamSpec(
-        "range_low", "starting η", 1e-6, 1e-8, 100.0, "The range test's first rate.", log=True
-    ),
-    ParamSpec("range_high", "final η", 10.0, 1e-8, 100.0, "Its last rate.", log=True),
-    ParamSpec(
-        "range_steps", "steps N", 1000.0, 50.0, 5000.0, "Steps of the range test.", integer=True
-    ),
-    ParamSpec("basin_cells", "starts per side", 150.0, 150.0, 300.0, "Basin grid.", integer=True),
-)
-_SETTINGS = {spec.name: spec for spec in SETTINGS}
-
-
-def setting_key(spec: ParamSpec) -> str:
-    return f"analysis_{spec.name}"
-
-
 def _setting_widgets(*names: str) -> dict[str, float]:
     """The settings' widgets side by side; their values by name."""
     values = {}
     for column, name in zip(st.columns(len(names)), names, strict=True):
         with column:
-            spec = _SETTINGS[name]
-            values[name] = controls.param_widget(spec, setting_key(spec))
+            spec = next(spec for spec in SETTINGS if spec.name == name)
+            values[name] = controls.param_widget(spec, setting_key(spec.name))
     return values
 
 
@@ -93,7 +55,7 @@ def _keep_settings() -> None:
     """Settings outlive the views that draw them: Streamlit drops the state of widgets a run
     does not draw, but keeps values written through session state."""
     state = st.session_state
-    for key in [*(setting_key(s) for s in SETTINGS), RUN_KEY, AXIS_KEY]:
+    for key in [*(setting_key(s.name) for s in SETTINGS), RUN_KEY, AXIS_KEY]:
         if key in state:
             state[key] = state[key]
 

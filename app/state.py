@@ -10,8 +10,9 @@ noise seed) and the classroom settings. Three conversions, all pure:
     from_session(values) → PageState                what the widgets hold
 
 A link names parameters like the widget keys (`surface`, `quadratic_kappa`, `steps`, `x0`,
-`run2_optimizer`, `run2_lr`, `run2_sched_gamma`, …; see app/controls.py), plus `v` (the link
-format's version), `runs` (how many), `hide`, `lock` and `notes` (classroom mode) and `lesson`.
+`run2_optimizer`, `run2_lr`, `run2_sched_gamma`, `view`, `analysis_sweep_rates`, …; see
+app/controls.py and app/views.py), plus `v` (the link format's version), `runs` (how many),
+`hide`, `lock` and `notes` (classroom mode) and `lesson`.
 Runs are numbered 1 … runs in the link. A bad field never stops a link from opening: it falls
 back to its default or is clamped into range, and `Decoded.problems` says which and why.
 """
@@ -24,11 +25,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
+from app.views import RACE, SETTINGS, VIEWS, setting_key
 from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES, ParamSpec, Surface
-from surfaces.params import Registry
 
 LINK_VERSION = 1
 MAX_RUNS = 6
@@ -181,6 +182,8 @@ class PageState:
     show_3d: bool = False
     show_field: bool = False
     inspect_step: int = 0
+    view: str = RACE
+    analysis: dict[str, float] = field(default_factory=lambda: _defaults(SETTINGS))
     classroom: Classroom = Classroom()
     lesson: str | None = None
 
@@ -273,6 +276,9 @@ def to_query(state: PageState) -> dict[str, str]:
             query[name] = "1"
     if state.inspect_step:
         query["inspect_step"] = str(state.inspect_step)
+    if state.view != RACE:
+        query["view"] = state.view
+    query.update(_changed(setting_key, state.analysis, _defaults(SETTINGS)))
     if len(state.runs) > 1:
         query["runs"] = str(len(state.runs))
     for position, run in enumerate(state.runs, start=1):
@@ -484,6 +490,8 @@ def from_query(query: Mapping[str, str | Sequence[str]], lessons: Collection[str
         show_3d=bool(reader.number("show_3d", TOGGLE_SPEC)),
         show_field=bool(reader.number("show_field", TOGGLE_SPEC)),
         inspect_step=min(int(reader.number("inspect_step", INSPECT_SPEC)), steps),
+        view=reader.choice("view", [view.name for view in VIEWS], RACE, "view"),
+        analysis=reader.params(setting_key, SETTINGS),
         classroom=Classroom(
             hidden=(hidden := reader.groups("hide")),
             locked=reader.groups("lock") - hidden,
@@ -512,8 +520,11 @@ def to_session(state: PageState) -> dict[str, Any]:
         "show_3d": state.show_3d,
         "show_field": state.show_field,
         "inspect_step": state.inspect_step,
+        "view": state.view,
         "run_ids": list(range(1, len(state.runs) + 1)),
     }
+    for spec in SETTINGS:
+        values[setting_key(spec.name)] = widget_value(spec, state.analysis[spec.name])
     for spec in surface.params:
         values[surface_key(surface.key, spec.name)] = widget_value(
             spec, state.surface_params[spec.name]
@@ -548,9 +559,11 @@ def _session_params(
     return {spec.name: _session_number(values, key_of(spec.name), spec) for spec in specs}
 
 
-def _session_choice(values: Mapping[str, Any], key: str, registry: Registry, default: str) -> str:
+def _session_choice(
+    values: Mapping[str, Any], key: str, options: Collection[str], default: str
+) -> str:
     value = values.get(key)
-    return value if isinstance(value, str) and value in registry else default
+    return value if isinstance(value, str) and value in options else default
 
 
 def from_session(
@@ -591,6 +604,8 @@ def from_session(
         show_3d=bool(values.get("show_3d", False)),
         show_field=bool(values.get("show_field", False)),
         inspect_step=int(coerce(values.get("inspect_step"), 0, 0, steps, "int")),
+        view=_session_choice(values, "view", [view.name for view in VIEWS], RACE),
+        analysis=_session_params(values, setting_key, SETTINGS),
         classroom=classroom,
         lesson=lesson,
     )

@@ -225,3 +225,15 @@ def test_every_control_group_has_a_classroom_checkbox() -> None:
     keys = {element.key for element in at.get("checkbox")}
     assert {f"class_hide_{g}" for g in CONTROL_GROUPS} <= keys
     assert {f"class_lock_{g}" for g in CONTROL_GROUPS} <= keys
+
+
+def test_a_link_opens_an_analysis_view_with_its_settings() -> None:
+    at = open_link({"view": "LR sweep", "analysis_sweep_rates": "600", "surface": "bowl"})
+    assert at.radio(key="view").value == "LR sweep"
+    assert at.number_input(key="analysis_sweep_rates").value == 600
+    assert address(at) == {
+        "v": "1",
+        "surface": "bowl",
+        "view": "LR sweep",
+        "analysis_sweep_rates": "600",
+    }

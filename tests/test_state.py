@@ -30,6 +30,7 @@ from app.state import (
     to_query,
     to_session,
 )
+from app.views import RACE, SETTINGS, VIEWS
 from optimizers.engine import MAX_STEPS, MODIFIERS, run
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
@@ -79,6 +80,8 @@ def page_states(draw: st.DrawFn, max_steps: int = MAX_STEPS, max_runs: int = MAX
         show_3d=draw(st.booleans()),
         show_field=draw(st.booleans()),
         inspect_step=draw(st.integers(0, steps)),
+        view=draw(st.sampled_from([RACE, *(view.name for view in VIEWS)])),
+        analysis=draw(spec_values(SETTINGS)),
         classroom=Classroom(hidden, locked, draw(st.booleans())),
     )
 
