@@ -77,13 +77,13 @@ def _widget_of(state: Mapping[str, Any], run_id: int, grid_key: str) -> tuple[st
     group, _, name = grid_key.partition(".")
     optimizer = OPTIMIZERS[state.get(controls.run_key(run_id, "optimizer"), "gd")]
     schedule = SCHEDULES[state.get(controls.run_key(run_id, "schedule"), "constant")]
-    surface = SURFACES[state.get("surface", controls.DEFAULT_SURFACE)]
+    surface_params = getattr(SURFACES.get(state.get("surface", "")), "params", ())  # none: custom
     groups: dict[str, tuple[tuple[ParamSpec, ...], Callable[[str], str]]] = {
         "hyper": (optimizer.hyper, lambda n: controls.hyper_key(run_id, n)),
         "schedule": (schedule.params, lambda n: controls.schedule_key(run_id, n)),
         "warmup": (WARMUP_PARAMS, lambda n: controls.run_key(run_id, n)),
         "modifiers": (MODIFIERS, lambda n: controls.run_key(run_id, n)),
-        "surface": (surface.params, lambda n: controls.surface_key(surface, n)),
+        "surface": (surface_params, lambda n: controls.surface_key(state["surface"], n)),
     }
     if group not in groups:
         raise ValueError(f"no widget holds {grid_key!r}")
@@ -190,9 +190,9 @@ def cached_basins(key: compute.ConfigKey, resolution: int) -> analysis.BasinMap:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_curvature(
-    surface: str, params: compute.Items, start: tuple[float, float]
+    surface: compute.SurfaceRef, params: compute.Items, start: tuple[float, float]
 ) -> analysis.CurvatureReport:
-    return analysis.curvature_report(SURFACES[surface], dict(params), start)
+    return analysis.curvature_report(compute.surface_of(surface), dict(params), start)
 
 
 # The views.
@@ -313,7 +313,7 @@ def _range_view(setup: RunSetup, scene: Scene) -> None:
             config=CHART_CONFIG,
         )
     with right:
-        grid = compute.surface_grid(scene.surface.key, compute.items(scene.params))
+        grid = compute.surface_grid(scene.ref, compute.items(scene.params))
         points = scene.surface.critical_points(scene.params)
         st.plotly_chart(
             analysis_figures.range_path_figure(grid, scene.surface, points, test),
@@ -373,7 +373,7 @@ def _basin_view(setup: RunSetup, scene: Scene) -> None:
 
 def _curvature_view(setup: RunSetup, scene: Scene) -> None:
     assert setup.config is not None
-    report = cached_curvature(scene.surface.key, compute.items(scene.params), scene.start)
+    report = cached_curvature(scene.ref, compute.items(scene.params), scene.start)
     beta = _number(setup, "hyper.beta") if setup.config.optimizer in ("momentum", "nesterov") else 0
     rows = []
     for where, point in (("start", report.start), ("nearest minimum", report.minimum)):

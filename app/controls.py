@@ -29,18 +29,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import streamlit as st
 
-from app import compute
+from app import compute, custom
 from app.state import (
+    CUSTOM_SURFACES,
     DEFAULT_OPTIMIZERS,
     DEFAULT_STEPS,
     DEFAULT_SURFACE,
     MAX_RUNS,
     START_LIMIT,
+    SURFACE_CHOICES,
     Classroom,
     Kind,
     PageState,
@@ -80,6 +82,7 @@ __all__ = [  # re-exported from app.state for the pages and tests
 STEP_CHOICES = (10, 20, 50, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 10_000)
 MANTISSAS = ("1", "1.2", "1.5", "2", "2.5", "3", "4", "5", "6", "8")
 BUTTONS = ("duplicate", "remove")
+BATCH_MODIFIERS = frozenset({"batch_size", "batch_seed"})  # only for surfaces with data
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,11 @@ class Scene:
     start: tuple[float, float]
     show_3d: bool
     show_field: bool
+
+    @property
+    def ref(self) -> compute.SurfaceRef:
+        """The surface as the caches refer to it (see `compute.ref`)."""
+        return compute.ref(self.surface)
 
 
 @dataclass(frozen=True)
@@ -237,8 +245,14 @@ def apply_state(page: PageState) -> None:
 
 
 def current_state() -> PageState:
+    """The setup on screen; a custom surface as last accepted (not a half-typed formula)."""
     info = st.session_state.get(LINK, LinkInfo())
-    return from_session(st.session_state, info.classroom, info.lesson)
+    page = from_session(st.session_state, info.classroom, info.lesson)
+    if page.surface == "formula" and (accepted := custom.accepted_formula()):
+        page = replace(page, formula=accepted[0], formula_box=accepted[1])
+    if page.surface == "data" and (data := custom.data_link_value()):
+        page = replace(page, data=data)
+    return page
 
 
 def sync_link(page: PageState) -> dict[str, str]:
@@ -371,16 +385,18 @@ def run_ids() -> list[int]:
 def scene_controls() -> Scene:
     """Surface, its parameters, steps, start point and view toggles."""
     state, room = st.session_state, classroom()
-    key = ensure_choice("surface", list(SURFACES), DEFAULT_SURFACE)
+    key = ensure_choice("surface", SURFACE_CHOICES, DEFAULT_SURFACE)
     if room.mode("surface") != "hide":
         st.selectbox(
             "Loss surface",
-            list(SURFACES),
-            format_func=lambda k: SURFACES[k].name,
+            SURFACE_CHOICES,
+            format_func=lambda k: SURFACES[k].name if k in SURFACES else CUSTOM_SURFACES[k],
             key="surface",
             disabled=room.mode("surface") == "lock",
         )
-    surface = SURFACES[key]
+    surface = _custom_surface(key, room.mode("surface")) or SURFACES.get(key)
+    if surface is None:  # no formula or table was ever accepted in this session
+        surface = SURFACES[DEFAULT_SURFACE]
     params = {
         p.name: param_widget(p, surface_key(surface, p.name), group="surface")
         for p in surface.params
@@ -423,6 +439,20 @@ def scene_controls() -> Scene:
         st.toggle("3-D view", key="show_3d", disabled=locked)
         st.toggle("Gradient field (−∇f arrows)", key="show_field", disabled=locked)
     return Scene(surface, params, steps, (float(x0), float(y0)), show_3d, show_field)
+
+
+def _custom_surface(key: str, mode: str) -> Surface | None:
+    """The formula or data surface with its controls (without them when classroom mode hides
+    the surface controls); None for registry surfaces."""
+    if key not in CUSTOM_SURFACES:
+        return None
+    if mode == "hide":
+        page = current_state()
+        try:
+            return page.custom_surface()
+        except ValueError:
+            return None
+    return custom.formula_controls() if key == "formula" else custom.data_controls()
 
 
 def run_label(run_id: int, config: RunConfig) -> str:
@@ -481,7 +511,7 @@ def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, flo
         return
     try:
         rate = compute.critical_rate(
-            scene.surface.key,
+            scene.ref,
             optimizer,
             scene.start,
             tuple(sorted(hyper.items())),
@@ -561,7 +591,8 @@ def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
         st.markdown("**Modifiers** · 0 is off")
     modifiers = {}
     columns = st.columns(2) if room.mode("modifiers") != "hide" else [st.container()] * 2
-    for i, spec in enumerate(MODIFIERS):
+    shown = [s for s in MODIFIERS if scene.surface.samples or s.name not in BATCH_MODIFIERS]
+    for i, spec in enumerate(shown):
         with columns[i % 2]:
             modifiers[spec.name] = param_widget(
                 spec, run_key(run_id, spec.name), modifier_kind(spec), group="modifiers"
@@ -586,7 +617,7 @@ def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
         )
 
     config = RunConfig(
-        surface=scene.surface.key,
+        surface=scene.surface if scene.surface.recipe else scene.surface.key,
         optimizer=optimizer.key,
         lr=lr,
         steps=scene.steps,

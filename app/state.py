@@ -30,6 +30,21 @@ from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES, ParamSpec, Surface
+from surfaces.dataset import (
+    DEFAULT_POINTS,
+    MAX_LINK_CHARS,
+    data_surface,
+    decode_points,
+    encode_points,
+)
+from surfaces.formula import (
+    DEFAULT_BOX,
+    DEFAULT_FORMULA,
+    MAX_LENGTH,
+    check_box,
+    formula_surface,
+    parse,
+)
 
 LINK_VERSION = 1
 MAX_RUNS = 6
@@ -41,6 +56,11 @@ START_LIMIT = 1000.0
 MAX_FIELDS = 200  # query fields read from one link; the rest are ignored (bounded work)
 MAX_TEXT = 200  # characters in one value; longer values are ignored
 MODIFIER_NAMES = frozenset(spec.name for spec in MODIFIERS)
+# Surfaces the user brings: a typed formula, or a table of points fitted by a line.
+CUSTOM_SURFACES = {"formula": "Your formula f(x, y)", "data": "Your data: fit a line (w, b)"}
+SURFACE_CHOICES = (*SURFACES, *CUSTOM_SURFACES)
+FORMULA_BOX_KEYS = ("formula_x0", "formula_x1", "formula_y0", "formula_y1")
+DEFAULT_DATA = encode_points(DEFAULT_POINTS) or ""
 
 # What classroom mode can hide or lock, by the name used in the link (`hide=lr,steps`).
 CONTROL_GROUPS: dict[str, str] = {
@@ -130,9 +150,21 @@ def surface_key(surface: Surface | str, name: str) -> str:
     return f"{surface if isinstance(surface, str) else surface.key}_{name}"
 
 
+def surface_params(surface: str) -> tuple[ParamSpec, ...]:
+    """The surface's own parameters (none for custom surfaces)."""
+    return SURFACES[surface].params if surface in SURFACES else ()
+
+
+BOX_SPECS = tuple(
+    ParamSpec(key, key, default, -START_LIMIT, START_LIMIT, "Plot box edge.")
+    for key, default in zip(FORMULA_BOX_KEYS, DEFAULT_BOX, strict=True)
+)
+
+
 def start_specs(surface: str) -> tuple[ParamSpec, ParamSpec]:
-    """x₀ and y₀: any point in ±START_LIMIT, the surface's first preset start by default."""
-    x, y = SURFACES[surface].starts[0]
+    """x₀ and y₀: any point in ±START_LIMIT, the surface's first preset start by default
+    (the origin for custom surfaces, whose preset depends on the formula or the data)."""
+    x, y = SURFACES[surface].starts[0] if surface in SURFACES else (0.0, 0.0)
     return (
         ParamSpec("x0", "x₀", x, -START_LIMIT, START_LIMIT, "Start x."),
         ParamSpec("y0", "y₀", y, -START_LIMIT, START_LIMIT, "Start y."),
@@ -174,18 +206,30 @@ class RunState:
 class PageState:
     """The page's setup: what a link reproduces."""
 
-    surface: str
+    surface: str  # a SURFACES key or a CUSTOM_SURFACES key
     surface_params: dict[str, float]
     steps: int
-    start: tuple[float, float]
+    start: tuple[float, float] | None  # None: the custom surface's own preset start
     runs: tuple[RunState, ...]
     show_3d: bool = False
     show_field: bool = False
     inspect_step: int = 0
     view: str = RACE
     analysis: dict[str, float] = field(default_factory=lambda: _defaults(SETTINGS))
+    formula: str = DEFAULT_FORMULA
+    formula_box: tuple[float, float, float, float] = DEFAULT_BOX
+    data: str = DEFAULT_DATA  # the points as "x1,y1;x2,y2;…" (surfaces.dataset.encode_points)
+    data_standardise: bool = False
     classroom: Classroom = Classroom()
     lesson: str | None = None
+
+    def custom_surface(self) -> Surface | None:
+        """The formula or data surface this state shows (None for a registry surface)."""
+        if self.surface == "formula":
+            return formula_surface(self.formula, self.formula_box)
+        if self.surface == "data":
+            return data_surface(decode_points(self.data), self.data_standardise)
+        return None
 
 
 def _defaults(specs: Sequence[ParamSpec]) -> dict[str, float]:
@@ -221,13 +265,15 @@ def default_state(surface: str = DEFAULT_SURFACE) -> PageState:
 
 def configs(state: PageState) -> list[RunConfig]:
     """The engine configurations of the state's runs, in order."""
+    custom = state.custom_surface()
+    start = state.start or (custom.starts[0] if custom else None)
     return [
         RunConfig(
-            surface=state.surface,
+            surface=custom or state.surface,
             optimizer=run.optimizer,
             lr=run.lr,
             steps=state.steps,
-            start=state.start,
+            start=start,
             hyper=run.hyper,
             schedule=run.schedule,
             schedule_params=run.schedule_params,
@@ -255,21 +301,30 @@ def _changed(prefix_key: Any, values: Mapping[str, float], defaults: Mapping[str
 
 def to_query(state: PageState) -> dict[str, str]:
     """The link's query fields: the version, then only what differs from the defaults."""
-    surface = SURFACES[state.surface]
+    specs = surface_params(state.surface)
     query = {"v": str(LINK_VERSION)}
     if state.lesson:
         query["lesson"] = state.lesson
     if state.surface != DEFAULT_SURFACE:
         query["surface"] = state.surface
     query.update(
-        _changed(
-            lambda n: surface_key(state.surface, n), state.surface_params, _defaults(surface.params)
-        )
+        _changed(lambda n: surface_key(state.surface, n), state.surface_params, _defaults(specs))
     )
+    if state.surface == "formula":
+        query["formula"] = state.formula
+        for spec, value in zip(BOX_SPECS, state.formula_box, strict=True):
+            if value != spec.default:
+                query[spec.name] = number_text(value)
+    if state.surface == "data":
+        if state.data != DEFAULT_DATA:
+            query["data"] = state.data
+        if state.data_standardise:
+            query["data_standardise"] = "1"
     if state.steps != DEFAULT_STEPS:
         query["steps"] = str(state.steps)
-    for spec, value in zip(start_specs(state.surface), state.start, strict=True):
-        if value != spec.default:
+    custom = state.surface in CUSTOM_SURFACES  # its preset start is not known here: always say
+    for spec, value in zip(start_specs(state.surface), state.start or (), strict=False):
+        if custom or value != spec.default:
             query[spec.name] = number_text(value)
     for name in ("show_3d", "show_field"):
         if getattr(state, name):
@@ -336,13 +391,13 @@ class _Reader:
         self.used: set[str] = set()
         self.problems: list[Problem] = []
 
-    def text(self, key: str) -> str | None:
+    def text(self, key: str, limit: int = MAX_TEXT) -> str | None:
         if key not in self.fields:
             return None
         self.used.add(key)
         text = self.fields[key]
-        if len(text) > MAX_TEXT:
-            self.problems.append(Problem(key, text, f"longer than {MAX_TEXT} characters; ignored"))
+        if len(text) > limit:
+            self.problems.append(Problem(key, text, f"longer than {limit} characters; ignored"))
             return None
         return text
 
@@ -459,10 +514,46 @@ def _unused_reason(key: str, state: PageState) -> str:
             f"not a setting of run {position} ({OPTIMIZERS[run.optimizer].name}, "
             f"{SCHEDULES[run.schedule].name} schedule); ignored"
         )
+    shown = SURFACES[state.surface].name if state.surface in SURFACES else "your own surface"
     for surface in SURFACES.values():
         if any(key == surface_key(surface.key, p.name) for p in surface.params):
-            return f"a parameter of {surface.name}, not of {SURFACES[state.surface].name}; ignored"
+            return f"a parameter of {surface.name}, not of {shown}; ignored"
+    if key in {"formula", *FORMULA_BOX_KEYS, "data", "data_standardise"}:
+        kind = "formula" if key.startswith("formula") else "data"
+        return f"used only with surface={kind}; ignored"
     return "unknown parameter; ignored"
+
+
+def _read_custom(reader: _Reader, surface: str) -> dict[str, Any]:
+    """The formula and its box, or the data and its standardise switch, checked as the app
+    checks them (defaults where they fail)."""
+    if surface == "formula":
+        text = reader.text("formula", MAX_LENGTH)
+        if text is not None:
+            try:
+                parse(text)
+            except ValueError as error:
+                reader.problems.append(Problem("formula", text, f"{error}; using the example"))
+                text = None
+        box = tuple(reader.number(spec.name, spec) for spec in BOX_SPECS)
+        try:
+            check_box(box)  # type: ignore[arg-type]
+        except ValueError as error:
+            edges = ", ".join(FORMULA_BOX_KEYS)
+            reader.problems.append(Problem(edges, "…", f"{error}; using the default box"))
+            box = DEFAULT_BOX
+        return {"formula": text or DEFAULT_FORMULA, "formula_box": box}
+    if surface == "data":
+        text = reader.text("data", MAX_LINK_CHARS)
+        if text is not None:
+            try:
+                decode_points(text)
+            except ValueError as error:
+                reader.problems.append(Problem("data", text, f"{error}; using the example"))
+                text = None
+        standardise = bool(reader.number("data_standardise", TOGGLE_SPEC))
+        return {"data": text or DEFAULT_DATA, "data_standardise": standardise}
+    return {}
 
 
 def from_query(query: Mapping[str, str | Sequence[str]], lessons: Collection[str] = ()) -> Decoded:
@@ -475,15 +566,18 @@ def from_query(query: Mapping[str, str | Sequence[str]], lessons: Collection[str
             Problem("v", version, f"unknown link version; read as version {LINK_VERSION}")
         )
     lesson = reader.choice("lesson", lessons, "", "lesson") or None
-    surface = reader.choice("surface", SURFACES, DEFAULT_SURFACE, "surface")
-    specs = SURFACES[surface].params
-    surface_params = reader.params(lambda n: surface_key(surface, n), specs)
+    surface = reader.choice("surface", SURFACE_CHOICES, DEFAULT_SURFACE, "surface")
+    params = reader.params(lambda n: surface_key(surface, n), surface_params(surface))
+    custom = _read_custom(reader, surface)
     steps = int(reader.number("steps", STEPS_SPEC))
-    start = tuple(reader.number(spec.name, spec) for spec in start_specs(surface))
+    start: tuple[float, ...] | None = None
+    if surface in SURFACES or {"x0", "y0"} & fields.keys():
+        start = tuple(reader.number(spec.name, spec) for spec in start_specs(surface))
     n_runs = int(reader.number("runs", RUNS_SPEC))
     state = PageState(
+        **custom,
         surface=surface,
-        surface_params=surface_params,
+        surface_params=params,
         steps=steps,
         start=start,  # type: ignore[arg-type]
         runs=tuple(_read_run(reader, position) for position in range(1, n_runs + 1)),
@@ -510,23 +604,25 @@ def from_query(query: Mapping[str, str | Sequence[str]], lessons: Collection[str
 
 def to_session(state: PageState) -> dict[str, Any]:
     """Widget values (and the run list) that show `state`; runs get the ids 1 … n."""
-    surface = SURFACES[state.surface]
     values: dict[str, Any] = {
         "surface": state.surface,
-        "_surface_seen": state.surface,
         "steps": state.steps,
-        "x0": state.start[0],
-        "y0": state.start[1],
+        "formula": state.formula,
+        **dict(zip(FORMULA_BOX_KEYS, state.formula_box, strict=True)),
+        "data": state.data,
+        "data_standardise": state.data_standardise,
         "show_3d": state.show_3d,
         "show_field": state.show_field,
         "inspect_step": state.inspect_step,
         "view": state.view,
         "run_ids": list(range(1, len(state.runs) + 1)),
     }
+    if state.start is not None:  # else the page starts from the surface's own preset
+        values |= {"x0": state.start[0], "y0": state.start[1], "_surface_seen": state.surface}
     for spec in SETTINGS:
         values[setting_key(spec.name)] = widget_value(spec, state.analysis[spec.name])
-    for spec in surface.params:
-        values[surface_key(surface.key, spec.name)] = widget_value(
+    for spec in surface_params(state.surface):
+        values[surface_key(state.surface, spec.name)] = widget_value(
             spec, state.surface_params[spec.name]
         )
     for run_id, run in enumerate(state.runs, start=1):
@@ -566,11 +662,16 @@ def _session_choice(
     return value if isinstance(value, str) and value in options else default
 
 
+def _text(values: Mapping[str, Any], key: str, default: str) -> str:
+    value = values.get(key)
+    return value if isinstance(value, str) and value else default
+
+
 def from_session(
     values: Mapping[str, Any], classroom: Classroom = Classroom(), lesson: str | None = None
 ) -> PageState:
     """The state the widgets hold (missing or bad values read as their defaults)."""
-    surface = _session_choice(values, "surface", SURFACES, DEFAULT_SURFACE)
+    surface = _session_choice(values, "surface", SURFACE_CHOICES, DEFAULT_SURFACE)
     ids = values.get("run_ids") or [1]
     runs = []
     for run_id in ids:
@@ -596,10 +697,14 @@ def from_session(
     return PageState(
         surface=surface,
         surface_params=_session_params(
-            values, lambda n: surface_key(surface, n), SURFACES[surface].params
+            values, lambda n: surface_key(surface, n), surface_params(surface)
         ),
         steps=steps,
         start=tuple(_session_number(values, s.name, s) for s in start_specs(surface)),  # type: ignore[arg-type]
+        formula=_text(values, "formula", DEFAULT_FORMULA),
+        formula_box=tuple(_session_number(values, s.name, s) for s in BOX_SPECS),  # type: ignore[arg-type]
+        data=_text(values, "data", DEFAULT_DATA),
+        data_standardise=bool(values.get("data_standardise", False)),
         runs=tuple(runs),
         show_3d=bool(values.get("show_3d", False)),
         show_field=bool(values.get("show_field", False)),

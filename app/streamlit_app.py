@@ -13,7 +13,17 @@ if ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from app import analysis, compute, controls, export, figures, inspector, lessons, share  # noqa: E402
+from app import (  # noqa: E402
+    analysis,
+    compute,
+    controls,
+    custom,
+    export,
+    figures,
+    inspector,
+    lessons,
+    share,
+)
 
 st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
 link = controls.load_link(lessons.LESSONS)  # the URL's setup, at a session's first run
@@ -73,7 +83,7 @@ controls.note(surface.note)
 plot_column, status_column = st.columns([3, 2], gap="medium")
 with plot_column:
     try:
-        contour = compute.contour_figure(surface.key, params, tuple(drawn), scene.show_field)
+        contour = compute.contour_figure(scene.ref, params, tuple(drawn), scene.show_field)
     except ValueError as error:
         st.error(f"Could not draw the surface: {error}")
         contour = None
@@ -104,10 +114,17 @@ with status_column:
     if drawn:
         metrics = compute.metrics_figure(tuple(drawn), step)
         st.plotly_chart(metrics, key="metrics", theme=None, config={"displaylogo": False})
+    if surface.recipe and surface.recipe[0] == "data" and (points := custom.current_points()):
+        fits = []
+        for run, (_, label, color) in zip(runs, drawn, strict=True):
+            shown = inspector.clamp_step(run.trajectory, step)
+            fits.append(custom.FitLine(label, color, *run.trajectory.positions[shown]))
+        panel = custom.data_panel_figure(points, fits, bool(surface.recipe[2]), step)
+        st.plotly_chart(panel, key="data_panel", theme=None, config={"displaylogo": False})
 
 if scene.show_3d and contour is not None:
     st.subheader("Surface in 3-D")
-    figure3d = compute.surface3d_figure(surface.key, params, tuple(drawn))
+    figure3d = compute.surface3d_figure(scene.ref, params, tuple(drawn))
     st.plotly_chart(figure3d, key="surface3d", theme=None, config={"displaylogo": False})
 
 if room.mode("inspector") != "hide":

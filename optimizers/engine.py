@@ -7,6 +7,8 @@ vector, so changing any of them compiles nothing; only the step count's bucket i
 Each step k, from w_k:
     L_k = f(w_k) + (λ₂/2)‖w_k‖²                 the objective (L2 regularisation λ₂)
     g_k = ∇L_k + σ ξ_k,  ξ_k ~ N(0, I) seeded    optional gradient noise
+          (on a surface with data, ∇L_k may be that of a seeded mini-batch B_k instead:
+           ∇[(1/|B_k|) Σ_{i∈B_k} ℓ(w_k; x_i, y_i) + (λ₂/2)‖w_k‖²], B_k drawn without replacement)
     g_k ← clip(g_k, ±c),  g_k ← g_k · min(1, C/‖g_k‖)   optional clipping by value / global norm
     d_k = optimizer direction from g_k            (optax transformation at unit rate)
     w_{k+1} = w_k − η_k (d_k + λ_w w_k)          scheduled η_k, decoupled weight decay λ_w
@@ -35,6 +37,7 @@ from optimizers.schedules import (
 )
 from optimizers.specs import OptimizerSpec, ScheduleSpec
 from surfaces import CriticalPoint, ParamSpec, Surface, get_surface
+from surfaces.base import Samples
 from surfaces.params import resolve_params
 
 SMALL_LOOP_BYTES = 1 << 24
@@ -67,6 +70,7 @@ MAX_STEPS = 20_000
 MIN_BUCKET = 64
 SUMMARY_CHUNK = 1024  # rows per pass of `summarize`: their running state fits in cache
 DIVERGENCE_RADIUS = 100.0  # in half-diagonals of the plot box, measured from its centre
+MAX_BATCH = 10_000  # the largest data set a surface may carry (surfaces.dataset.MAX_ROWS)
 
 MODIFIERS: tuple[ParamSpec, ...] = (
     ParamSpec(
@@ -85,6 +89,19 @@ MODIFIERS: tuple[ParamSpec, ...] = (
         "noise_std", "gradient noise σ", 0.0, 0.0, 1e3, "Std of Gaussian noise on the gradient."
     ),
     ParamSpec("noise_seed", "noise seed", 0.0, 0.0, 2**31 - 1, "Seed of the noise.", integer=True),
+    ParamSpec(
+        "batch_size",
+        "mini-batch size",
+        0.0,
+        0.0,
+        MAX_BATCH,
+        "Surfaces with data only: each step's gradient comes from this many points drawn at "
+        "random without replacement; 0 (or at least the number of points) is the full batch.",
+        integer=True,
+    ),
+    ParamSpec(
+        "batch_seed", "mini-batch seed", 0.0, 0.0, 2**31 - 1, "Seed of the batches.", integer=True
+    ),
 )
 
 
@@ -272,6 +289,7 @@ def _defaults(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec
 
 
 Numbers = dict[str, dict[str, jax.Array]]  # group → name → value, as `_unpack` returns them
+Scalars = Mapping[str, jax.Array]
 
 
 def _unpack(layout: tuple[str, ...], numbers: Sequence[jax.Array]) -> Numbers:
@@ -290,6 +308,7 @@ class _Kernel(NamedTuple):
     schedule: ScheduleSpec
     length: int  # scan length, a bucket of the step count
     noisy: bool  # gradient noise on (σ > 0): its draws cost more than the rest of a step
+    batched: bool  # mini-batches on (0 < batch size < data size): weights drawn per step
 
 
 class _State(NamedTuple):
@@ -310,11 +329,122 @@ class _Seen(NamedTuple):
     update: jax.Array
 
 
+def _mini_batched(surface: Surface, batch_size: np.ndarray | float) -> bool:
+    """Whether any of these batch sizes draws a true mini-batch on `surface`."""
+    if surface.samples is None:
+        return False
+    sizes = np.asarray(batch_size)
+    return bool(np.any((sizes >= 1) & (sizes < surface.samples.size)))
+
+
 def _kernel(the_plan: _Plan) -> _Kernel:
-    noise = the_plan.numbers[_index(the_plan.layout)["modifiers.noise_std"]]
+    index = _index(the_plan.layout)
+    noise = the_plan.numbers[index["modifiers.noise_std"]]
+    batched = _mini_batched(the_plan.surface, the_plan.numbers[index["modifiers.batch_size"]])
     return _Kernel(
-        the_plan.surface, the_plan.optimizer, the_plan.schedule, bucket(the_plan.steps), noise > 0
+        the_plan.surface,
+        the_plan.optimizer,
+        the_plan.schedule,
+        bucket(the_plan.steps),
+        bool(noise > 0),
+        batched,
     )
+
+
+def _seed_key(seed: jax.Array) -> jax.Array:
+    return jax.random.key(jnp.asarray(seed).astype(jnp.uint32))
+
+
+def batch_order(size: int, seed: jax.Array) -> jax.Array:
+    """σ: a random permutation of the `size` data points drawn once per run from the seed."""
+    return jax.random.permutation(_seed_key(seed), size)
+
+
+@functools.cache
+def _units(size: int) -> np.ndarray:
+    """The multipliers a with gcd(a, size) = 1: a ↦ a·j mod size permutes 0 … size − 1."""
+    return np.array([a for a in range(1, max(size, 2)) if math.gcd(a, size) == 1])
+
+
+def _batch_weights(
+    order: jax.Array, size: int, batch_size: jax.Array, seed: jax.Array, step: jax.Array
+) -> jax.Array:
+    """The weights of step k's mini-batch: 1/b on the b points i whose position
+    (a_k σ(i) + c_k) mod n is below b, 0 elsewhere, with a_k drawn uniformly from the units
+    mod n and c_k uniformly from 0 … n − 1 (keyed by the seed and k).
+
+    For each a_k the positions are a permutation of 0 … n − 1, so the batch holds exactly b
+    distinct points (drawn without replacement); c_k uniform puts every point in it with
+    probability exactly b/n, so Σᵢ weightsᵢ ℓᵢ is an unbiased estimate of (1/n) Σᵢ ℓᵢ. A sort
+    per step would cost a hundred times a step; this costs a multiply per point. b =
+    round(batch_size); the full batch where b < 1 or b ≥ n.
+    """
+    b = jnp.round(jnp.asarray(batch_size, dtype=jnp.float64))
+    count = jnp.where((b >= 1) & (b < size), b, size)
+    k_multiplier, k_shift = jax.random.split(jax.random.fold_in(_seed_key(seed), step))
+    units = jnp.asarray(_units(size), dtype=jnp.int64)
+    multiplier = units[jax.random.randint(k_multiplier, (), 0, len(units))]
+    shift = jax.random.randint(k_shift, (), 0, size, dtype=jnp.int64)
+    position = (multiplier * order.astype(jnp.int64) + shift) % size
+    return jnp.where(position < count, 1.0 / count, 0.0)
+
+
+def batch_weights(size: int, batch_size: float, seed: float, step: int) -> np.ndarray:
+    """Step `step`'s mini-batch weights over `size` points, as the engine draws them."""
+    return np.asarray(
+        _batch_weights_fn(size)(np.float64(batch_size), np.float64(seed), np.int64(step))
+    )
+
+
+@functools.cache
+def _batch_weights_fn(size: int) -> Callable[..., jax.Array]:
+    def weights(batch_size: jax.Array, seed: jax.Array, step: jax.Array) -> jax.Array:
+        return _batch_weights(batch_order(size, seed), size, batch_size, seed, step)
+
+    return jax.jit(weights)
+
+
+def _batch_loss(samples: Samples, w: jax.Array, weights: jax.Array, params: Scalars) -> jax.Array:
+    """Σᵢ weightsᵢ ℓ(w; xᵢ, yᵢ): the mean loss over the batch the weights select."""
+    x, y = samples.data(params)
+    return jnp.sum(weights * samples.loss(w, x, y))
+
+
+def minibatch_gradient(
+    surface: Surface,
+    w: Sequence[float],
+    batch_size: float,
+    seed: float,
+    step: int,
+    params: Mapping[str, float] | None = None,
+) -> np.ndarray:
+    """∇ of the mean loss over step `step`'s mini-batch at `w`, as the engine computes it (no
+    L2, noise or clipping); ValueError where the surface carries no data."""
+    if surface.samples is None:
+        raise ValueError(f"surface {surface.key!r} has no data to draw mini-batches from")
+    values = {k: np.float64(v) for k, v in surface.resolve(params).items()}
+    return np.asarray(
+        _minibatch_gradient_fn(surface)(
+            jnp.asarray(w, dtype=jnp.float64),
+            np.float64(batch_size),
+            np.float64(seed),
+            np.int64(step),
+            values,
+        )
+    )
+
+
+@functools.cache
+def _minibatch_gradient_fn(surface: Surface) -> Callable[..., jax.Array]:
+    samples = surface.samples
+    assert samples is not None
+
+    def gradient(w, batch_size, seed, step, params):
+        order = batch_order(samples.size, seed)
+        weights = _batch_weights(order, samples.size, batch_size, seed, step)
+        return jax.grad(_batch_loss, argnums=1)(samples, w, weights, params)
+
+    return jax.jit(gradient)
 
 
 def _start(kernel: _Kernel, p: Numbers) -> _State:
@@ -323,9 +453,11 @@ def _start(kernel: _Kernel, p: Numbers) -> _State:
     return _State(w0, kernel.optimizer.build(p["hyper"]).init(w0), plateau)
 
 
-def _stepper(kernel: _Kernel, p: Numbers) -> Callable[..., tuple[_State, _Seen, object]]:
+def _stepper(
+    kernel: _Kernel, p: Numbers, order: jax.Array | None = None
+) -> Callable[..., tuple[_State, _Seen, object]]:
     """`step(state, k, noise_k)`: moves w_k to w_{k+1}; returns the new state, what it saw, and
-    the optimizer's state after the step."""
+    the optimizer's state after the step. `order` is the run's `batch_order` when batched."""
     surface, optimizer, schedule = kernel.surface, kernel.optimizer, kernel.schedule
     mods, warm = p["modifiers"], p["warmup"]
     tx = optimizer.build(p["hyper"])
@@ -334,6 +466,12 @@ def _stepper(kernel: _Kernel, p: Numbers) -> Callable[..., tuple[_State, _Seen, 
         return surface.fn(w, p["surface"]) + 0.5 * mods["l2"] * (w @ w)
 
     value_and_grad = jax.value_and_grad(objective)
+    samples = surface.samples if kernel.batched else None
+
+    def batch_objective(w: jax.Array, weights: jax.Array) -> jax.Array:
+        assert samples is not None
+        return _batch_loss(samples, w, weights, p["surface"]) + 0.5 * mods["l2"] * (w @ w)
+
     # A zero threshold is off: +∞ clips nothing, so the step needs no branch.
     clip_value = jnp.where(mods["clip_value"] > 0, mods["clip_value"], jnp.inf)
     clip_norm = jnp.where(mods["clip_norm"] > 0, mods["clip_norm"], jnp.inf)
@@ -343,15 +481,21 @@ def _stepper(kernel: _Kernel, p: Numbers) -> Callable[..., tuple[_State, _Seen, 
 
     def step(state: _State, k: jax.Array, noise: jax.Array | None = None):
         w, opt_state, plateau = state
-        loss, grad = value_and_grad(w)
-        g = grad if noise is None else grad + noise
+        loss, grad = value_and_grad(w)  # the full loss: what the run is graded and drawn by
+        stepped = objective
+        if samples is not None:
+            assert order is not None
+            weights = _batch_weights(order, samples.size, mods["batch_size"], mods["batch_seed"], k)
+            stepped = functools.partial(batch_objective, weights=weights)
+        g = grad if samples is None else jax.grad(stepped)(w)
+        g = g if noise is None else g + noise
         g = jnp.clip(g, -clip_value, clip_value)
         g = g * jnp.minimum(1.0, clip_norm / jnp.linalg.norm(g))
         lr = with_warmup(scheduled, k, warm["warmup_steps"], warm["warmup_start"])
         if schedule.driven_by_loss:
             plateau = plateau_update(plateau, loss, p["schedule"])
             lr = lr * plateau.scale
-        extra = {"hessian": jax.hessian(objective)(w)} if optimizer.needs_hessian else {}
+        extra = {"hessian": jax.hessian(stepped)(w)} if optimizer.needs_hessian else {}
         direction, opt_state = tx.update(g, opt_state, w, **extra)
         update = -lr * (direction + mods["weight_decay"] * w)
         seen = _Seen(w, loss, grad + mods["weight_decay"] * w, lr, update)
@@ -367,6 +511,14 @@ def _noise(kernel: _Kernel, p: Numbers) -> jax.Array | None:
     mods = p["modifiers"]
     key = jax.random.key(mods["noise_seed"].astype(jnp.uint32))
     return mods["noise_std"] * jax.random.normal(key, (kernel.length, 2))
+
+
+def _order(kernel: _Kernel, p: Numbers) -> jax.Array | None:
+    """The run's data permutation for its mini-batches, or None when it takes full batches."""
+    if not kernel.batched:
+        return None
+    assert kernel.surface.samples is not None
+    return batch_order(kernel.surface.samples.size, p["modifiers"]["batch_seed"])
 
 
 def _box_geometry(surface: Surface) -> tuple[np.ndarray, float]:
@@ -456,6 +608,7 @@ def _trajectory_fn(kernel: _Kernel) -> Callable[[np.ndarray, int, np.ndarray], j
     def simulate(numbers: jax.Array, tol: jax.Array) -> jax.Array:
         p = _unpack(layout, numbers)
         noise = _noise(kernel, p)
+        order = _order(kernel, p)
 
         def body(carry: tuple[jax.Array, _State, _Watch], noise_k: jax.Array | None):
             k, state, watch = carry
@@ -464,7 +617,7 @@ def _trajectory_fn(kernel: _Kernel) -> Callable[[np.ndarray, int, np.ndarray], j
             # at a few µs each: together, as much time as a thousand steps.
             numbers_k, tol_k, _ = jax.lax.optimization_barrier((numbers, tol, k))
             p_k = _unpack(layout, numbers_k)
-            state, seen, opt_state = _stepper(kernel, p_k)(state, k, noise_k)
+            state, seen, opt_state = _stepper(kernel, p_k, order)(state, k, noise_k)
             watch = _watched(watch, seen, k, p_k["run"]["steps"], kernel.surface, tol_k)
             shown = kernel.optimizer.show_state(opt_state)
             effective = jnp.where(seen.grad != 0, -seen.update / seen.grad, 0.0)
@@ -509,7 +662,7 @@ def _summary_fn(
         for j, i in enumerate(varying):
             numbers[i] = values[j]
         p = _unpack(layout, numbers)
-        step, n = _stepper(kernel, p), p["run"]["steps"]
+        step, n = _stepper(kernel, p, _order(kernel, p)), p["run"]["steps"]
 
         def body(carry: tuple[_State, _Watch], inputs: tuple[jax.Array, jax.Array | None]):
             (state, watch), (k, noise_k) = carry, inputs
@@ -656,7 +809,10 @@ def summarize(config: RunConfig, grid: Mapping[str, np.ndarray]) -> Summary:
     index = _index(base.layout)
     varying = tuple(index[name] for name in columns)
     noise_std = columns.get("modifiers.noise_std", base.numbers[index["modifiers.noise_std"]])
-    kernel = _kernel(base)._replace(noisy=bool(np.any(noise_std > 0)))
+    batch_size = columns.get("modifiers.batch_size", base.numbers[index["modifiers.batch_size"]])
+    kernel = _kernel(base)._replace(
+        noisy=bool(np.any(noise_std > 0)), batched=_mini_batched(base.surface, batch_size)
+    )
     values = np.stack(list(columns.values()), axis=1)
     chunks = _chunked(values)
     watch = _summary_fn(kernel, varying)(base.numbers, chunks, _tolerances(config.tol))

@@ -24,6 +24,21 @@ class CriticalPoint(NamedTuple):
 
 LossFn = Callable[[jax.Array, Mapping[str, jax.Array]], jax.Array]
 PointsFn = Callable[[Mapping[str, float]], tuple[CriticalPoint, ...]]
+DataFn = Callable[[Mapping[str, jax.Array]], tuple[jax.Array, jax.Array]]
+SampleLossFn = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
+
+
+class Samples(NamedTuple):
+    """The data behind a loss that is a mean over samples, f(w) = (1/n) Σᵢ ℓ(w; xᵢ, yᵢ).
+
+    `data(params)` gives the arrays x and y, each of shape (size,); `loss(w, x, y)` gives the
+    per-sample losses ℓ(w; xᵢ, yᵢ) as an array of the same shape. The engine draws mini-batches
+    from them; `Surface.fn` must equal the mean of `loss` over all of `data`.
+    """
+
+    data: DataFn
+    loss: SampleLossFn
+    size: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +49,10 @@ class Surface:
     specs to a (possibly traced) float64 scalar, so changing a surface parameter never recompiles.
     `critical` lists the known stationary points, or computes them from the parameter values
     when they depend on them (the regression surfaces).
+
+    `samples` is set on surfaces whose loss is a mean over data points (mini-batch SGD draws
+    from it); `recipe` is set on surfaces built at run time (a typed formula, pasted data): a
+    hashable tuple from which the same surface can be rebuilt, for caches and links.
     """
 
     key: str
@@ -46,6 +65,8 @@ class Surface:
     note: str
     tags: frozenset[str] = frozenset()
     params: tuple[ParamSpec, ...] = ()
+    samples: Samples | None = None
+    recipe: tuple[object, ...] | None = None
 
     def resolve(self, values: Mapping[str, float] | None = None) -> dict[str, float]:
         """Parameter values with defaults filled in; ValueError for unknown or out-of-range ones."""

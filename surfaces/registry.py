@@ -14,7 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from surfaces.base import CriticalPoint, PointKind, Surface
+from surfaces.base import CriticalPoint, PointKind, Samples, Surface
+from surfaces.dataset import squared_error
 from surfaces.params import ParamSpec, Registry
 
 Scalars = Mapping[str, jax.Array]
@@ -500,6 +501,7 @@ SURFACES: Registry[Surface] = Registry(
         box=(-2.0, 4.0, -5.0, 4.0),
         starts=((-1.5, 3.0),),
         critical=_linreg_points,
+        samples=Samples(_linreg_data, squared_error, N_SAMPLES),
         note=(
             "Raw features make a long ravine (condition number about 100): zig-zags and "
             "crawling; standardising x makes the bowl round and gradient descent fast."

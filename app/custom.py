@@ -1,0 +1,352 @@
+"""Sidebar controls for the two custom surfaces: your own formula, your own data.
+
+Widget keys (stable and URL-friendly):
+
+    formula                          the typed formula (text)
+    formula_x0, formula_x1,          its plot box
+    formula_y0, formula_y1
+    data_points                      the table of (x, y) points (st.data_editor)
+    data_csv                         a CSV upload (st.file_uploader); it replaces the table
+    data_standardise                 standardise x (toggle)
+    data (state only)                the table's base points as link text "x1,y1;x2,y2;…"
+
+Everything typed is untrusted (it may come from a shared link): the formula goes through the
+whitelist parser of `surfaces.formula`, the points through `surfaces.dataset`. A refused input
+is shown with its message next to the widget while the last good surface stays in use, so a
+typo never loses the plot or the runs. `surface_from_recipe(surface.recipe)` rebuilds either
+surface from hashable values (for st.cache_data keys).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from surfaces.base import Surface
+from surfaces.dataset import (
+    DEFAULT_POINTS,
+    MAX_ROWS,
+    Points,
+    check_points,
+    data_surface,
+    decode_points,
+    encode_points,
+    fitted_line,
+    parse_points,
+)
+from surfaces.formula import (
+    DEFAULT_BOX,
+    DEFAULT_FORMULA,
+    FormulaError,
+    formula_surface,
+)
+
+FORMULA_BOX_KEYS = ("formula_x0", "formula_x1", "formula_y0", "formula_y1")
+BOX_LIMIT = 1000.0  # the box entries' range (the app's start points share it)
+_GOOD_FORMULA, _GOOD_BOX = "_formula_good", "_formula_box_good"
+_CURRENT_POINTS, _UPLOADED = "_data_current", "_data_uploaded"
+_UPLOAD_ERROR, _LINK_ERROR = "_data_upload_error", "_data_link_error"
+
+
+class FitLine(NamedTuple):
+    """One run's line at the shown step: legend label, colour and the parameters (w, b)."""
+
+    label: str
+    color: str
+    w: float
+    b: float
+
+
+# Rebuilding (no widgets).
+
+
+def surface_from_recipe(recipe: tuple[Any, ...]) -> Surface:
+    """The custom surface a `Surface.recipe` describes (the same object while it is cached):
+    ("formula", text, box, start) or ("data", points, standardise); ValueError otherwise."""
+    kind = recipe[0] if recipe else None
+    if kind == "formula" and len(recipe) == 4:
+        return formula_surface(recipe[1], recipe[2], recipe[3])
+    if kind == "data" and len(recipe) == 3:
+        return data_surface(Points(*recipe[1]), bool(recipe[2]))
+    raise ValueError(f"not a custom surface recipe: {recipe!r}")
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def cached_formula_surface(text: str, box: tuple[float, float, float, float]) -> Surface:
+    """`formula_surface(text, box)`, compiled and searched for minima once per text and box."""
+    return formula_surface(text, box)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_points(source: bytes) -> Points:
+    """The points of an uploaded file, parsed once per content."""
+    return parse_points(source)
+
+
+# The formula.
+
+
+def _number(value: object, default: float) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    return min(max(number, -BOX_LIMIT), BOX_LIMIT) if math.isfinite(number) else default
+
+
+def _seed_formula_state() -> None:
+    """Defaults for missing values and repairs for values of the wrong type (URL, old state)."""
+    state = st.session_state
+    if not isinstance(state.get("formula"), str):
+        state["formula"] = DEFAULT_FORMULA
+    for key, default in zip(FORMULA_BOX_KEYS, DEFAULT_BOX, strict=True):
+        value = _number(state.get(key, default), default)
+        if state.get(key) != value or type(state.get(key)) is not float:
+            state[key] = value
+
+
+def formula_controls() -> Surface | None:
+    """The formula box, its rendering (or the refusal pointing at the bad token) and the plot
+    box; returns the surface of the last formula and box that were accepted (None only if none
+    ever was)."""
+    _seed_formula_state()
+    state = st.session_state
+    text = st.text_input(
+        "f(x, y) =",
+        key="formula",
+        help=(
+            "Numbers, x, y, pi, e, + - * / ^ (or **), parentheses and sin cos tan asin acos "
+            "atan sinh cosh tanh exp log log10 sqrt abs sigmoid softplus relu min max. "
+            "Write products with *: 2*x, x*y."
+        ),
+    )
+    st.caption("Plot box")
+    left, right = st.columns(2)
+    entry = {"min_value": -BOX_LIMIT, "max_value": BOX_LIMIT, "step": 0.5, "format": "%g"}
+    x0 = left.number_input("x from", key="formula_x0", **entry)
+    x1 = right.number_input("x to", key="formula_x1", **entry)
+    y0 = left.number_input("y from", key="formula_y0", **entry)
+    y1 = right.number_input("y to", key="formula_y1", **entry)
+    box = (float(x0), float(x1), float(y0), float(y1))
+    try:
+        surface = cached_formula_surface(text or "", box)
+    except FormulaError as error:
+        st.error(f"Formula not used: {error}")
+        _pointer(text or "", error.position)
+        return _last_good_formula()
+    except ValueError as error:
+        st.error(f"Plot box not used: {error}")
+        return _last_good_formula()
+    assert surface.recipe is not None
+    state[_GOOD_FORMULA], state[_GOOD_BOX] = surface.recipe[1], box
+    st.latex(surface.latex)
+    return surface
+
+
+def _pointer(text: str, position: int) -> None:
+    """The formula with a caret under the offending character (only for a short formula)."""
+    if len(text) <= 120 and "\n" not in text and "`" not in text:
+        st.code(f"{text}\n{' ' * (position - 1)}^", language=None)
+
+
+def _last_good_formula() -> Surface | None:
+    state = st.session_state
+    text, box = state.get(_GOOD_FORMULA), state.get(_GOOD_BOX)
+    if text is None or box is None:
+        return None
+    st.caption(f"Still showing the last accepted formula: `{text}`")
+    return cached_formula_surface(text, box)
+
+
+def accepted_formula() -> tuple[str, tuple[float, float, float, float]] | None:
+    """The formula (canonical text) and box now plotted, or None if none was accepted yet."""
+    state = st.session_state
+    text, box = state.get(_GOOD_FORMULA), state.get(_GOOD_BOX)
+    return None if text is None or box is None else (text, box)
+
+
+# The data.
+
+
+def _frame(points: Points) -> pd.DataFrame:
+    return pd.DataFrame({"x": np.array(points.x, float), "y": np.array(points.y, float)})
+
+
+def points_from_frame(frame: pd.DataFrame) -> Points:
+    """The points of an edited table: empty rows are skipped, a half-filled row or a
+    non-finite value is a ValueError naming its row (1-based, as shown)."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for row, (x, y) in enumerate(zip(frame["x"], frame["y"], strict=True), start=1):
+        missing = [pd.isna(x), pd.isna(y)]
+        if all(missing):
+            continue
+        if any(missing):
+            raise ValueError(f"row {row} has no {'x' if missing[0] else 'y'} value")
+        try:
+            xv, yv = float(x), float(y)
+        except (TypeError, ValueError):
+            raise ValueError(f"row {row}: x and y must be numbers") from None
+        if not (math.isfinite(xv) and math.isfinite(yv)):
+            raise ValueError(f"row {row}: x and y must be finite numbers")
+        xs.append(xv)
+        ys.append(yv)
+    return check_points(Points(tuple(xs), tuple(ys)))
+
+
+def _base_points() -> Points:
+    """The table's starting points: an upload too large for a link, else the link text in
+    state["data"] (the default data set where it is missing or invalid)."""
+    state = st.session_state
+    uploaded = state.get(_UPLOADED)
+    if isinstance(uploaded, Points):
+        return uploaded
+    text = state.get("data")
+    if isinstance(text, str) and text:
+        try:
+            return decode_points(text)
+        except ValueError as error:
+            state[_LINK_ERROR] = f"The link's data was not used: {error}"
+    state["data"] = encode_points(DEFAULT_POINTS)
+    return DEFAULT_POINTS
+
+
+def _on_upload() -> None:
+    """A new file replaces the table (the editor's pending edits are dropped)."""
+    state = st.session_state
+    upload = state.get("data_csv")
+    state.pop(_UPLOAD_ERROR, None)
+    if upload is None:
+        return
+    try:
+        points = cached_points(upload.getvalue())
+    except ValueError as error:
+        state[_UPLOAD_ERROR] = f"{upload.name} was not used: {error}"
+        return
+    link = encode_points(points)
+    state["data"] = link or ""
+    state[_UPLOADED] = None if link else points
+    state.pop("data_points", None)
+
+
+def data_controls() -> Surface | None:
+    """The points table (type, paste or edit; rows can be added and deleted), a CSV upload
+    and the standardise toggle; returns the MSE surface of the table's points, or of the last
+    valid table while the current one is refused (None only if none ever was valid)."""
+    state = st.session_state
+    st.file_uploader(
+        f"Upload a CSV of x, y (at most {MAX_ROWS:,} rows)",
+        type=["csv", "txt", "tsv"],
+        key="data_csv",
+        on_change=_on_upload,
+    )
+    base = _base_points()
+    if state.get(_UPLOAD_ERROR):
+        st.error(state[_UPLOAD_ERROR])
+    if state.get(_LINK_ERROR):
+        st.error(state.pop(_LINK_ERROR))
+    edited = st.data_editor(
+        _frame(base),
+        key="data_points",
+        num_rows="dynamic",
+        hide_index=True,
+        column_config={
+            "x": st.column_config.NumberColumn("x", format="%g", required=True),
+            "y": st.column_config.NumberColumn("y", format="%g", required=True),
+        },
+    )
+    if not isinstance(state.get("data_standardise"), bool):
+        state["data_standardise"] = False
+    standardise = st.toggle(
+        "standardise x",
+        key="data_standardise",
+        help="Rescale x to mean 0 and standard deviation 1: the loss bowl becomes round.",
+    )
+    try:
+        points = points_from_frame(edited)
+    except ValueError as error:
+        st.error(f"Table not used: {error}")
+        current = state.get(_CURRENT_POINTS)
+        if not isinstance(current, Points):
+            return None
+        st.caption("Still fitting the last valid table.")
+        points = current
+    state[_CURRENT_POINTS] = points
+    if encode_points(points) is None:
+        st.caption(f"{len(points.x):,} points: too many to travel in a shared link.")
+    return data_surface(points, bool(standardise))
+
+
+def data_link_value() -> str | None:
+    """The URL parameter "data" for the points now fitted ("x1,y1;x2,y2;…", 6 significant
+    digits), or None when they are too many for a link (or none is valid yet)."""
+    points = st.session_state.get(_CURRENT_POINTS)
+    return encode_points(points) if isinstance(points, Points) else None
+
+
+def current_points() -> Points | None:
+    """The points the data surface now fits (for the data panel)."""
+    points = st.session_state.get(_CURRENT_POINTS)
+    return points if isinstance(points, Points) else None
+
+
+# The data panel.
+
+
+def data_panel_figure(
+    points: Points, fits: Sequence[FitLine], standardise: bool = False, step: int | None = None
+) -> go.Figure:
+    """The points and each run's line y = w x + b at the shown step (in the data's own x
+    units when x is standardised for the fit), plus the least-squares line dotted."""
+    x, y = points.arrays()
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="markers",
+            name="data",
+            marker={"color": "#444444", "size": 7, "opacity": 0.8},
+            hovertemplate="x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>",
+        )
+    )
+    surface = data_surface(points, standardise)
+    (best,) = surface.critical_points()
+    for label, color, w, b, dash in [
+        ("least squares", "#999999", best.x, best.y, "dot"),
+        *((f.label, f.color, f.w, f.b, "solid") for f in fits),
+    ]:
+        if not (math.isfinite(w) and math.isfinite(b)):
+            continue
+        xs, ys = fitted_line(points, w, b, standardise)
+        figure.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name=label,
+                line={"color": color, "width": 2, "dash": dash},
+                hovertemplate=f"w={w:.4g}, b={b:.4g}<extra></extra>",
+            )
+        )
+    title = "Data and fitted lines" + ("" if step is None else f" at step {step}")
+    span = float(y.max() - y.min()) or 1.0
+    figure.update_layout(
+        title={"text": title, "x": 0},
+        template="plotly_white",
+        height=360,
+        margin={"l": 50, "r": 10, "t": 50, "b": 40},
+        xaxis={"title": {"text": "x"}},
+        yaxis={
+            "title": {"text": "y"},
+            "range": [float(y.min()) - 0.3 * span, float(y.max()) + 0.3 * span],
+        },
+        legend={"orientation": "h", "x": 0, "y": -0.2},
+    )
+    return figure
