@@ -20,6 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import controls, export, figures, inspector
+from app.state import CUSTOM_SURFACES
 from optimizers import report
 from optimizers.engine import MODIFIERS, RunConfig, run
 from optimizers.rules import OPTIMIZERS
@@ -247,7 +248,8 @@ SCHEDULE_COVER = covering(SCHEDULES, "params", [*SCHEDULE_KEYS, "plateau"])
 def test_every_rule_and_schedule_is_offered(page: AppTest) -> None:
     assert page.selectbox(key="run1_optimizer").options == [o.name for o in OPTIMIZERS.values()]
     assert page.selectbox(key="run1_schedule").options == [s.name for s in SCHEDULES.values()]
-    assert page.selectbox(key="surface").options == [s.name for s in SURFACES.values()]
+    surfaces = [*(s.name for s in SURFACES.values()), *CUSTOM_SURFACES.values()]
+    assert page.selectbox(key="surface").options == surfaces
 
 
 def test_optimizers_with_every_hyperparameter_and_the_learning_rate(short: AppTest) -> None:
