@@ -281,7 +281,8 @@ def test_click_after_animation_sets_the_start(page) -> None:
     assert path(page) == full, "the last frame shows the full path again"
 
     # The start-picker point farthest from every drawn marker and path (away from the edges), and
-    # its position on the screen.
+    # its position on the screen, with the plot scrolled into the middle of the window.
+    page.evaluate("(sel) => document.querySelector(sel).scrollIntoView({block: 'center'})", GRAPH)
     target = page.evaluate(
         """(sel) => {
             const gd = document.querySelector(sel), L = gd._fullLayout;
