@@ -160,8 +160,8 @@ def _clipped(points: np.ndarray, box: Box) -> np.ndarray:
     """The polyline `points` clipped to the grown box: segments with an end inside, cut at the
     edge; NaN rows separate the pieces (a run that leaves and comes back)."""
     lo, hi = _grown(box)
-    if len(points) < 2:
-        inside = ((points >= lo) & (points <= hi)).all(axis=1)
+    inside = ((points >= lo) & (points <= hi)).all(axis=1)
+    if len(points) < 2 or inside.all():  # nothing to cut (the usual case: a quick exit)
         return points[inside]
     visible, first, last, enter, leave = _clip_segments(points, lo, hi)
     joined = np.zeros_like(visible)

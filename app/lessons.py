@@ -12,6 +12,7 @@ and `lesson_card(key)` (the open lesson's question and what to look for, with a 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import parse_qsl, urlencode
@@ -43,8 +44,6 @@ CONCEPTS: dict[str, str] = {
     "l2": "L2 regularisation",
     "linreg": "Linear regression's (w, b) surface",
 }
-
-CARDS_PER_ROW = 3
 
 
 @dataclass(frozen=True)
@@ -450,24 +449,26 @@ def _badges(lesson: Lesson) -> str:
     return " ".join(f":blue-badge[{CONCEPTS[c]}]" for c in lesson.concepts)
 
 
+@functools.cache
+def gallery_table() -> str:
+    """Every lesson as a row of one markdown table: its title (a link to the lesson), its
+    concepts and its question. One element, built once: the page reruns on every slider move."""
+    rows = [
+        f"| [{lesson.title}](?{lesson.link}) | {_badges(lesson)} | {lesson.question} |"
+        for lesson in LESSONS.values()
+    ]
+    return "\n".join(["| Lesson | Concepts | Predict, then run |", "| --- | --- | --- |", *rows])
+
+
 def lesson_gallery() -> None:
-    """Every lesson as a card: title, concepts, the question, an open button and the link."""
-    lessons = list(LESSONS.values())
-    for first in range(0, len(lessons), CARDS_PER_ROW):
-        row = lessons[first : first + CARDS_PER_ROW]
-        for column, lesson in zip(st.columns(CARDS_PER_ROW), row, strict=False):
-            with column, st.container(border=True):
-                st.markdown(f"**{lesson.title}**")
-                st.markdown(_badges(lesson))
-                st.markdown(lesson.question)
-                st.button(
-                    "Open lesson",
-                    key=f"lesson_open_{lesson.key}",
-                    on_click=_open,
-                    args=(lesson.key,),
-                    type="primary",
-                )
-                st.markdown(f"[Link to this lesson](?{lesson.link})")
+    """A picker and an open button (the lesson replaces this page's setup), then the table of
+    every lesson, whose titles are links (a lesson in a new tab)."""
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    key = left.selectbox(
+        "Lesson", list(LESSONS), format_func=lambda k: LESSONS[k].title, key="lesson_pick"
+    )
+    right.button("Open lesson", key="lesson_open", on_click=_open, args=(key,), type="primary")
+    st.markdown(gallery_table())
 
 
 def lesson_card(key: str | None) -> None:
