@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
@@ -401,6 +401,18 @@ class _Reader:
             return None
         return text
 
+    def checked(self, key: str, limit: int, check: Callable[[str], object]) -> str | None:
+        """The field's text if `check` accepts it (a ValueError is the reason it is refused)."""
+        text = self.text(key, limit)
+        if text is None:
+            return None
+        try:
+            check(text)
+        except ValueError as error:
+            self.problems.append(Problem(key, text, f"{error}; using the example"))
+            return None
+        return text
+
     def number(self, key: str, spec: ParamSpec) -> float:
         """The field as a number inside the spec's range: default when absent or not a finite
         number, clamped when out of range, rounded for whole-number parameters."""
@@ -528,13 +540,7 @@ def _read_custom(reader: _Reader, surface: str) -> dict[str, Any]:
     """The formula and its box, or the data and its standardise switch, checked as the app
     checks them (defaults where they fail)."""
     if surface == "formula":
-        text = reader.text("formula", MAX_LENGTH)
-        if text is not None:
-            try:
-                parse(text)
-            except ValueError as error:
-                reader.problems.append(Problem("formula", text, f"{error}; using the example"))
-                text = None
+        text = reader.checked("formula", MAX_LENGTH, parse)
         box = tuple(reader.number(spec.name, spec) for spec in BOX_SPECS)
         try:
             check_box(box)  # type: ignore[arg-type]
@@ -544,13 +550,7 @@ def _read_custom(reader: _Reader, surface: str) -> dict[str, Any]:
             box = DEFAULT_BOX
         return {"formula": text or DEFAULT_FORMULA, "formula_box": box}
     if surface == "data":
-        text = reader.text("data", MAX_LINK_CHARS)
-        if text is not None:
-            try:
-                decode_points(text)
-            except ValueError as error:
-                reader.problems.append(Problem("data", text, f"{error}; using the example"))
-                text = None
+        text = reader.checked("data", MAX_LINK_CHARS, decode_points)
         standardise = bool(reader.number("data_standardise", TOGGLE_SPEC))
         return {"data": text or DEFAULT_DATA, "data_standardise": standardise}
     return {}

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from apptest_tools import select_point
 from streamlit.testing.v1 import AppTest
 
 from app import controls, export, figures, inspector
@@ -506,35 +507,9 @@ def test_apply_selection_moves_the_start_and_clamps_it() -> None:
 
 
 def click(at: AppTest, x: float, y: float) -> None:
-    """What the browser sends when the contour's start-picker point (x, y) is clicked: the
-    chart's selection state, which runs its on_select callback before the script."""
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-    from streamlit.testing.v1.element_tree import Widget
-
-    (chart,) = [c for c in at.get("plotly_chart") if c.key == "contour"]
+    """What the browser sends when the contour's start-picker point (x, y) is clicked."""
     point = {"curve_number": at.session_state["_picker"], "point_number": 0, "x": x, "y": y}
-    event = json.dumps(
-        {"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}}
-    )
-
-    class Selected(Widget):
-        def __init__(self) -> None:
-            self.proto, self.root, self.key, self._value = chart.proto, chart.root, "contour", event
-            self.type = "plotly_chart"
-
-        @property
-        def value(self) -> str:
-            return event
-
-        @property
-        def _widget_state(self) -> WidgetState:
-            state = WidgetState(id=chart.proto.id)
-            state.string_value = event
-            return state
-
-    parent = next(b for b in at._tree.main if chart in getattr(b, "children", {}).values())
-    index = next(i for i, node in parent.children.items() if node is chart)
-    parent.children[index] = Selected()
+    select_point(at, "contour", point)
 
 
 def test_a_click_on_the_contour_moves_every_run_to_start_there(short: AppTest) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from apptest_tools import select_point
 from streamlit.testing.v1 import AppTest
 
 from app import analysis as panel
@@ -70,41 +71,9 @@ def config(**changes: Any) -> RunConfig:
 
 
 def select(at: AppTest, key: str, customdata: list[float]) -> None:
-    """Send the chart `key` the selection event the browser sends when one of its points, with
-    this `customdata`, is clicked: Streamlit runs the chart's on_select callback on the next run."""
-    from streamlit.proto.WidgetStates_pb2 import WidgetState
-    from streamlit.testing.v1.element_tree import Widget
-
-    (element,) = [c for c in at.get("plotly_chart") if key in c.proto.id]
+    """Send the chart `key` the selection event of a click on its point with this `customdata`."""
     point = {"curve_number": 0, "point_number": 0, "x": 0.0, "y": 0.0, "customdata": customdata}
-    event = json.dumps({"selection": {"points": [point], "point_indices": [0], "box": []}})
-
-    class Selected(Widget):
-        def __init__(self) -> None:
-            self.proto, self.root, self.key, self._value = element.proto, element.root, key, event
-            self.type = "plotly_chart"
-
-        @property
-        def value(self) -> str:
-            return event
-
-        @property
-        def _widget_state(self) -> WidgetState:
-            state = WidgetState(id=element.proto.id)
-            state.string_value = event
-            return state
-
-    def replace_in(node: Any) -> bool:
-        children = getattr(node, "children", {})
-        for index, child in children.items():
-            if child is element:
-                children[index] = Selected()
-                return True
-            if replace_in(child):
-                return True
-        return False
-
-    assert replace_in(at._tree)
+    select_point(at, key, point)
 
 
 # Each view draws the backend's numbers.

@@ -4,10 +4,10 @@ the parsed surface, a refused formula keeps the last good one, and both travel i
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from apptest_tools import address, open_link
 from streamlit.testing.v1 import AppTest
 
 from app import figures
@@ -15,20 +15,6 @@ from app.state import configs, from_query
 from optimizers.engine import run
 from surfaces import SURFACES
 from surfaces.dataset import decode_points, least_squares
-
-ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
-
-
-def open_link(query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(ENTRY, default_timeout=60)
-    at.query_params = dict(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def address(at: AppTest) -> dict[str, str]:
-    return {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}
 
 
 def run_path(at: AppTest, index: int = 0) -> np.ndarray:

@@ -4,40 +4,20 @@ page without an exception, each bad field reported."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
+from apptest_tools import address, open_link
 from streamlit.testing.v1 import AppTest
 
 from app.state import CONTROL_GROUPS, LINK_VERSION, MAX_FIELDS, configs, from_query
 from optimizers.engine import run
 
-ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
-TYPED_ARRAY_KEYS = {"dtype", "bdata"}
-
-
-def open_link(query: dict[str, Any]) -> AppTest:
-    """A new session opened at `query`, after its first run."""
-    at = AppTest.from_file(ENTRY, default_timeout=60)
-    at.query_params = dict(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
 
 def warnings(at: AppTest) -> str:
     return "\n".join(element.value for element in at.get("warning"))
-
-
-def address(at: AppTest) -> dict[str, str]:
-    """The address bar's query after the run, one value per field."""
-    return {
-        key: value if isinstance(value, str) else value[-1]
-        for key, value in at.query_params.items()
-    }
 
 
 def final_positions(at: AppTest) -> np.ndarray:
