@@ -31,7 +31,7 @@ room = link.classroom
 title_column, share_column = st.columns([5, 1], vertical_alignment="bottom")
 title_column.title("Descent Lab")
 if room.mode("share") != "hide":
-    with share_column.popover("🔗 Share", use_container_width=True):
+    with share_column.popover("Share", icon=":material/link:", width="stretch"):
         share_slot = st.container()
 controls.note(
     "Pick a loss surface, race up to six optimizers down it, and see how the learning rate, "
