@@ -452,7 +452,8 @@ def _custom_surface(key: str, mode: str) -> Surface | None:
             return page.custom_surface()
         except ValueError:
             return None
-    return custom.formula_controls() if key == "formula" else custom.data_controls()
+    draw = custom.formula_controls if key == "formula" else custom.data_controls
+    return draw(disabled=mode == "lock")
 
 
 def run_label(run_id: int, config: RunConfig) -> str:

@@ -111,15 +111,16 @@ def _seed_formula_state() -> None:
             state[key] = value
 
 
-def formula_controls() -> Surface | None:
+def formula_controls(disabled: bool = False) -> Surface | None:
     """The formula box, its rendering (or the refusal pointing at the bad token) and the plot
-    box; returns the surface of the last formula and box that were accepted (None only if none
-    ever was)."""
+    box (shown but not editable when `disabled`); returns the surface of the last formula and
+    box that were accepted (None only if none ever was)."""
     _seed_formula_state()
     state = st.session_state
     text = st.text_input(
         "f(x, y) =",
         key="formula",
+        disabled=disabled,
         help=(
             "Numbers, x, y, pi, e, + - * / ^ (or **), parentheses and sin cos tan asin acos "
             "atan sinh cosh tanh exp log log10 sqrt abs sigmoid softplus relu min max. "
@@ -129,6 +130,7 @@ def formula_controls() -> Surface | None:
     st.caption("Plot box")
     left, right = st.columns(2)
     entry = {"min_value": -BOX_LIMIT, "max_value": BOX_LIMIT, "step": 0.5, "format": "%g"}
+    entry |= {"disabled": disabled}
     x0 = left.number_input("x from", key="formula_x0", **entry)
     x1 = right.number_input("x to", key="formula_x1", **entry)
     y0 = left.number_input("y from", key="formula_y0", **entry)
@@ -235,15 +237,17 @@ def _on_upload() -> None:
     state.pop("data_points", None)
 
 
-def data_controls() -> Surface | None:
+def data_controls(disabled: bool = False) -> Surface | None:
     """The points table (type, paste or edit; rows can be added and deleted), a CSV upload
-    and the standardise toggle; returns the MSE surface of the table's points, or of the last
-    valid table while the current one is refused (None only if none ever was valid)."""
+    and the standardise toggle (shown but not editable when `disabled`); returns the MSE
+    surface of the table's points, or of the last valid table while the current one is
+    refused (None only if none ever was valid)."""
     state = st.session_state
     st.file_uploader(
         f"Upload a CSV of x, y (at most {MAX_ROWS:,} rows)",
         type=["csv", "txt", "tsv"],
         key="data_csv",
+        disabled=disabled,
         on_change=_on_upload,
     )
     base = _base_points()
@@ -254,6 +258,7 @@ def data_controls() -> Surface | None:
     edited = st.data_editor(
         _frame(base),
         key="data_points",
+        disabled=disabled,
         num_rows="dynamic",
         hide_index=True,
         column_config={
@@ -266,6 +271,7 @@ def data_controls() -> Surface | None:
     standardise = st.toggle(
         "standardise x",
         key="data_standardise",
+        disabled=disabled,
         help="Rescale x to mean 0 and standard deviation 1: the loss bowl becomes round.",
     )
     try:

@@ -42,6 +42,7 @@ from optimizers.report import NEAR
 from optimizers.schedules import WARMUP_PARAMS
 from optimizers.specs import OptimizerSpec
 from surfaces import CriticalPoint, ParamSpec, Surface
+from surfaces.base import COMPILED_FUNCTIONS
 from surfaces.params import Registry
 
 MAX_CONFIGURATIONS = 250_000  # variants in one request
@@ -511,7 +512,7 @@ def curvature_report(
 # The LR range test.
 
 
-@functools.cache
+@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
 def _range_fn(surface: Surface, optimizer: OptimizerSpec, noisy: bool):
     """A jitted scan of the engine's update with a given rate η_k per step (no schedule, no
     warmup): w_{k+1} = w_k − η_k (d_k + λ_w w_k), d_k from the clipped, noisy gradient of

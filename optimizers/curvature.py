@@ -20,6 +20,7 @@ import numpy as np
 
 from optimizers.rules import get_optimizer
 from surfaces import Surface
+from surfaces.base import COMPILED_FUNCTIONS
 
 THRESHOLD_FORMULAS = {
     "gd": "2/λ_max",
@@ -36,7 +37,7 @@ class CriticalRate(NamedTuple):
     lambda_max: float
 
 
-@functools.cache
+@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
 def _hessian_fn(surface: Surface):
     return jax.jit(jax.hessian(surface.fn))
 

@@ -37,7 +37,7 @@ from optimizers.schedules import (
 )
 from optimizers.specs import OptimizerSpec, ScheduleSpec
 from surfaces import CriticalPoint, ParamSpec, Surface, get_surface
-from surfaces.base import Samples
+from surfaces.base import COMPILED_FUNCTIONS, Samples
 from surfaces.params import resolve_params
 
 SMALL_LOOP_BYTES = 1 << 24
@@ -228,7 +228,7 @@ def _specs(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec):
     }
 
 
-@functools.cache
+@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
 def _layout(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec) -> tuple[str, ...]:
     groups = _specs(surface, optimizer, schedule)
     named = tuple(f"{group}.{spec.name}" for group, specs in groups.items() for spec in specs)
@@ -281,7 +281,7 @@ def _index(layout: tuple[str, ...]) -> dict[str, int]:
     return {name: i for i, name in enumerate(layout)}
 
 
-@functools.cache
+@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
 def _defaults(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec) -> np.ndarray:
     """Every number at its default, in layout order (the run's own four are filled in later)."""
     specs = _specs(surface, optimizer, schedule).values()
@@ -434,7 +434,7 @@ def minibatch_gradient(
     )
 
 
-@functools.cache
+@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
 def _minibatch_gradient_fn(surface: Surface) -> Callable[..., jax.Array]:
     samples = surface.samples
     assert samples is not None
@@ -597,7 +597,7 @@ class _Columns(NamedTuple):
 _COLUMNS = _Columns()
 
 
-@functools.cache
+@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
 def _trajectory_fn(kernel: _Kernel) -> Callable[[np.ndarray, int, np.ndarray], jax.Array]:
     """The jitted scan over the kernel's length: a table for each of the first `count` rows of
     numbers (zeros for the padding). Rows run one after another, not vmapped, so that a row's
@@ -645,7 +645,7 @@ def _trajectory_fn(kernel: _Kernel) -> Callable[[np.ndarray, int, np.ndarray], j
     return jax.jit(simulate_rows)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
 def _summary_fn(
     kernel: _Kernel, varying: tuple[int, ...]
 ) -> Callable[[np.ndarray, np.ndarray, np.ndarray], _Watch]:

@@ -23,6 +23,9 @@ class CriticalPoint(NamedTuple):
 
 
 LossFn = Callable[[jax.Array, Mapping[str, jax.Array]], jax.Array]
+# Entries per cache of compiled functions keyed by a surface (engine, grid, curvature): bounded,
+# since every formula or data set a link brings is a new surface.
+COMPILED_FUNCTIONS = 256
 PointsFn = Callable[[Mapping[str, float]], tuple[CriticalPoint, ...]]
 DataFn = Callable[[Mapping[str, jax.Array]], tuple[jax.Array, jax.Array]]
 SampleLossFn = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from surfaces.base import Surface
+from surfaces.base import COMPILED_FUNCTIONS, Surface
 
 GRID_POINTS = 160
 FIELD_POINTS = 21
@@ -83,12 +83,12 @@ def _pointwise(fn: Callable[[jax.Array, dict[str, jax.Array]], jax.Array]) -> Gr
     return jax.jit(on_mesh)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
 def _values_fn(surface: Surface) -> GridFn:
     return _pointwise(surface.fn)
 
 
-@functools.cache
+@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
 def _descent_fn(surface: Surface) -> GridFn:
     return _pointwise(lambda w, params: -jax.grad(surface.fn)(w, params))
 

@@ -1,13 +1,20 @@
-"""Strict test set-up: float64 everywhere, warnings are errors (pyproject), shared fixtures."""
+"""Strict test set-up: float64 everywhere, warnings are errors (pyproject), shared fixtures.
+
+Chromium comes from Debian (`apt-get install -y chromium`), driven by the pip `playwright` package
+through `executable_path`; `playwright install` is never used (it downloads a browser). One
+browser serves the whole session: the browser and the deployment tests run on one xdist worker.
+"""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 
 import jax
 import pytest
 
 import surfaces  # noqa: F401  (enables float64 before any test builds an array)
+from tests.programs import CHROMIUM_ARGS, missing
 
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 
@@ -37,3 +44,32 @@ def compiles() -> Iterator[CompileCounter]:
         yield _COUNTER
     finally:
         _COUNTER.active = False
+
+
+# Programs the browser and deployment tests need.
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium, or a skip (a failure under CI=true)."""
+    path = shutil.which("chromium")
+    if path is None:
+        missing("chromium not installed: apt-get install -y chromium")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[object]:
+    """Debian's Chromium under pip Playwright (sync API), shared by the session."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright not installed: pip install -r requirements-dev.txt")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

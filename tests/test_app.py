@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from apptest_tools import select_point
 from streamlit.testing.v1 import AppTest
 
 from app import controls, export, figures, inspector
@@ -27,6 +26,7 @@ from optimizers.engine import MODIFIERS, RunConfig, run
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES
+from tests.apptest_tools import select_point
 
 MODIFIER_NAMES = {spec.name for spec in MODIFIERS}
 ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")

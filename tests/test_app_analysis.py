@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from apptest_tools import select_point
 from streamlit.testing.v1 import AppTest
 
 from app import analysis as panel
@@ -19,6 +18,7 @@ from app import analysis_figures, controls
 from optimizers import analysis
 from optimizers.engine import RunConfig
 from surfaces import SURFACES
+from tests.apptest_tools import select_point
 
 ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 STEPS = 50

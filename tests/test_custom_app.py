@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import numpy as np
-from apptest_tools import address, open_link
 from streamlit.testing.v1 import AppTest
 
 from app import figures
@@ -15,6 +14,7 @@ from app.state import configs, from_query
 from optimizers.engine import run
 from surfaces import SURFACES
 from surfaces.dataset import decode_points, least_squares
+from tests.apptest_tools import address, open_link
 
 
 def run_path(at: AppTest, index: int = 0) -> np.ndarray:
@@ -78,3 +78,12 @@ def test_mini_batches_are_offered_only_for_data_surfaces() -> None:
     at = open_link(query)
     assert at.number_input(key="run1_batch_size").value == 5
     np.testing.assert_array_equal(run_path(at), expected_path(query))
+
+
+def test_a_locked_surface_shows_the_formula_but_does_not_take_edits() -> None:
+    at = open_link({"surface": "formula", "formula": "x^2 + y^2", "lock": "surface"})
+    assert at.text_input(key="formula").disabled
+    assert at.number_input(key="formula_x0").disabled
+    hidden = open_link({"surface": "formula", "formula": "x^2 + y^2", "hide": "surface"})
+    assert not hidden.get("text_input")
+    np.testing.assert_array_equal(run_path(hidden), run_path(at))

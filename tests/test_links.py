@@ -9,11 +9,11 @@ from urllib.parse import parse_qs
 
 import numpy as np
 import pytest
-from apptest_tools import address, open_link
 from streamlit.testing.v1 import AppTest
 
 from app.state import CONTROL_GROUPS, LINK_VERSION, MAX_FIELDS, configs, from_query
 from optimizers.engine import run
+from tests.apptest_tools import address, open_link
 
 
 def warnings(at: AppTest) -> str:

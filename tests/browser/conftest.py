@@ -1,10 +1,6 @@
-"""Browser-test set-up: one real `streamlit run` server per session, Debian's Chromium per session,
-a fresh browser context per test, and no console error tolerated.
-
-Chromium comes from Debian (`apt-get install -y chromium`), driven by the pip `playwright` package
-through `executable_path`; `playwright install` is never used (it downloads a browser). Without
-Chromium the tests skip, except under `CI=true`, where `.ci/run` must have installed it: there they
-fail.
+"""Browser-test set-up: one real `streamlit run` server per session, a fresh browser context per
+test, and no console error tolerated. Chromium itself (`chromium_path`, `browser`) comes from
+tests/conftest.py, shared with the deployment tests.
 """
 
 from __future__ import annotations
@@ -12,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -29,15 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"  # failure screenshots (git-ignored)
 HEALTH_TIMEOUT_S = 60.0
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 VIEWPORT = {"width": 1600, "height": 1000}
 
 
@@ -61,22 +47,6 @@ def _health(url: str) -> str:
             return response.read().decode()
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return ""
-
-
-def _missing(message: str) -> None:
-    """Skip, except under CI=true, where the browser tests must run: fail there."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message} (.ci/run should have installed it; under CI=true it is required)")
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    """Debian's Chromium, or a skip (a failure under CI=true)."""
-    path = shutil.which("chromium")
-    if path is None:
-        _missing("chromium not installed: apt-get install -y chromium")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -134,23 +104,6 @@ def app_url(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[object]:
-    """Debian's Chromium under pip Playwright (sync API), shared by the session."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright not installed: pip install -r requirements-dev.txt")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 # One worker runs every browser test, so they share one server and one Chromium.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -36,6 +37,7 @@ GRAPH = ".st-key-contour .js-plotly-plot"
 STATUS = "[data-testid=stMain] [data-testid=stAlert]"
 PAUSE_REJECTION = r"^page error: undefined$"
 TIMEOUT_MS = 30_000  # one interaction and its rerun
+CLICK_TRIES, CLICK_WAIT_MS = 3, 10_000  # contour clicks after the animation (see the test)
 LOAD_TIMEOUT_MS = 60_000  # first paint: Streamlit's 4.7 MB Plotly bundle, in software rendering
 
 # The first run's path trace: [x, y] as plain arrays. gd.data holds what Streamlit sent (numpy
@@ -312,14 +314,23 @@ def test_click_after_animation_sets_the_start(page) -> None:
         }""",
         GRAPH,
     )
-    page.mouse.move(target["px"], target["py"])
-    page.mouse.click(target["px"], target["py"])
-    page.wait_for_function(
+    # Hover first: the hover label shows once plotly.js handles the pointer again after the final
+    # redraw. Under load a click in the middle of that redraw can still be dropped, so a click
+    # that moves nothing within CLICK_WAIT_MS is repeated (a dead chart fails every try).
+    moved = (
         "(before) => ['x0', 'y0'].some((k, i) => "
-        "Number(document.querySelector(`.st-key-${k} input`).value) !== before[i])",
-        arg=list(start_before),
-        timeout=TIMEOUT_MS,
+        "Number(document.querySelector(`.st-key-${k} input`).value) !== before[i])"
     )
+    for attempt in range(CLICK_TRIES):
+        page.mouse.move(target["px"] - 3, target["py"])
+        page.mouse.move(target["px"], target["py"])
+        page.wait_for_selector(f"{GRAPH} .hoverlayer .hovertext", timeout=TIMEOUT_MS)
+        page.mouse.click(target["px"], target["py"])
+        try:
+            page.wait_for_function(moved, arg=list(start_before), timeout=CLICK_WAIT_MS)
+            break
+        except PlaywrightTimeout:
+            assert attempt < CLICK_TRIES - 1, f"{CLICK_TRIES} clicks did not move the start"
     wait_idle(page)
     x0, y0 = start(page)
     assert x0 == pytest.approx(target["x"], rel=1e-3, abs=1e-3)

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_browser import GRAPH, STATUS, TIMEOUT_MS, wait_idle
+
+from tests.browser.test_browser import GRAPH, STATUS, TIMEOUT_MS, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 

@@ -1,5 +1,5 @@
-"""Deployment-test set-up: Chromium and its launch arguments come from the browser tests'
-conftest (imported, not copied); nginx is Debian's package. Without nginx or Chromium the tests
+"""Deployment-test set-up: Chromium comes from tests/conftest.py (one browser for the session,
+shared with the browser tests); nginx is Debian's package. Without nginx or Chromium the tests
 skip, except under `CI=true`, where `.ci/run` installs both: there they fail.
 """
 
@@ -10,11 +10,7 @@ import shutil
 
 import pytest
 
-from tests.browser.conftest import (  # noqa: F401  (fixtures, re-exported for tests/deploy)
-    _missing,
-    browser,
-    chromium_path,
-)
+from tests.programs import missing
 
 SBIN = ("/usr/sbin", "/sbin")  # where Debian puts nginx: not on every user's PATH
 
@@ -25,5 +21,5 @@ def nginx_path() -> str:
     search = os.pathsep.join([os.environ.get("PATH", ""), *SBIN])
     path = shutil.which("nginx", path=search)
     if path is None:
-        _missing("nginx not installed: apt-get install -y nginx")
+        missing("nginx not installed: apt-get install -y nginx")
     return path
