@@ -26,7 +26,7 @@ import streamlit as st
 
 from app import analysis_figures, compute, controls
 from app.controls import RunSetup, Scene
-from app.views import RACE, SETTINGS, VIEWS, setting_key
+from app.views import AXIS_KEY, RACE, RUN_KEY, SETTINGS, VIEWS, setting_key
 from optimizers import analysis
 from optimizers.engine import MODIFIERS, plan
 from optimizers.rules import OPTIMIZERS
@@ -34,8 +34,6 @@ from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES, ParamSpec
 
 VIEW_KEY = "view"
-RUN_KEY = "analysis_run"
-AXIS_KEY = "analysis_map_axis"
 SWEEP_CHART = "analysis_sweep_chart"
 MAP_CHART = "analysis_map_chart"
 CHART_CONFIG = {"displaylogo": False}

@@ -25,7 +25,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
-from app.views import RACE, SETTINGS, VIEWS, setting_key
+from app.views import AXIS_KEY, RACE, RUN_KEY, SETTINGS, VIEWS, setting_key
+from optimizers.analysis import SECOND_AXES
 from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
@@ -216,6 +217,8 @@ class PageState:
     inspect_step: int = 0
     view: str = RACE
     analysis: dict[str, float] = field(default_factory=lambda: _defaults(SETTINGS))
+    analysis_run: int = 1  # which run the analysis views analyse
+    map_axis: str = ""  # the stability map's second number: a SECOND_AXES key ("": its first)
     formula: str = DEFAULT_FORMULA
     formula_box: tuple[float, float, float, float] = DEFAULT_BOX
     data: str = DEFAULT_DATA  # the points as "x1,y1;x2,y2;…" (surfaces.dataset.encode_points)
@@ -334,6 +337,10 @@ def to_query(state: PageState) -> dict[str, str]:
     if state.view != RACE:
         query["view"] = state.view
     query.update(_changed(setting_key, state.analysis, _defaults(SETTINGS)))
+    if state.analysis_run != 1:
+        query[RUN_KEY] = str(state.analysis_run)
+    if state.map_axis:
+        query[AXIS_KEY] = state.map_axis
     if len(state.runs) > 1:
         query["runs"] = str(len(state.runs))
     for position, run in enumerate(state.runs, start=1):
@@ -447,10 +454,8 @@ class _Reader:
             return default
         if text in options:
             return text
-        known = ", ".join(options)
-        self.problems.append(
-            Problem(key, text, f"unknown {what} (known: {known}); using {default}")
-        )
+        known, using = ", ".join(options), default or "the default"
+        self.problems.append(Problem(key, text, f"unknown {what} (known: {known}); using {using}"))
         return default
 
     def groups(self, key: str) -> frozenset[str]:
@@ -586,6 +591,8 @@ def from_query(query: Mapping[str, str | Sequence[str]], lessons: Collection[str
         inspect_step=min(int(reader.number("inspect_step", INSPECT_SPEC)), steps),
         view=reader.choice("view", [view.name for view in VIEWS], RACE, "view"),
         analysis=reader.params(setting_key, SETTINGS),
+        analysis_run=int(reader.number(RUN_KEY, replace(RUNS_SPEC, high=n_runs))),
+        map_axis=reader.choice(AXIS_KEY, SECOND_AXES, "", "stability-map axis"),
         classroom=Classroom(
             hidden=(hidden := reader.groups("hide")),
             locked=reader.groups("lock") - hidden,
@@ -621,6 +628,9 @@ def to_session(state: PageState) -> dict[str, Any]:
         values |= {"x0": state.start[0], "y0": state.start[1], "_surface_seen": state.surface}
     for spec in SETTINGS:
         values[setting_key(spec.name)] = widget_value(spec, state.analysis[spec.name])
+    values[RUN_KEY] = state.analysis_run
+    if state.map_axis:
+        values[AXIS_KEY] = state.map_axis
     for spec in surface_params(state.surface):
         values[surface_key(state.surface, spec.name)] = widget_value(
             spec, state.surface_params[spec.name]
@@ -711,6 +721,8 @@ def from_session(
         inspect_step=int(coerce(values.get("inspect_step"), 0, 0, steps, "int")),
         view=_session_choice(values, "view", [view.name for view in VIEWS], RACE),
         analysis=_session_params(values, setting_key, SETTINGS),
+        analysis_run=ids.index(values[RUN_KEY]) + 1 if values.get(RUN_KEY) in ids else 1,
+        map_axis=_session_choice(values, AXIS_KEY, SECOND_AXES, ""),
         classroom=classroom,
         lesson=lesson,
     )

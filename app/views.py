@@ -43,5 +43,9 @@ SETTINGS: tuple[ParamSpec, ...] = (
 )
 
 
+RUN_KEY = "analysis_run"  # the run analysed (its number)
+AXIS_KEY = "analysis_map_axis"  # the stability map's second hyperparameter (a SECOND_AXES key)
+
+
 def setting_key(name: str) -> str:
     return f"analysis_{name}"

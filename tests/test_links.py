@@ -217,3 +217,19 @@ def test_a_link_opens_an_analysis_view_with_its_settings() -> None:
         "view": "LR sweep",
         "analysis_sweep_rates": "600",
     }
+
+
+def test_a_link_chooses_the_analysed_run_and_the_map_axis() -> None:
+    query = {
+        "v": "1",
+        "view": "Stability map",
+        "analysis_run": "2",
+        "analysis_map_axis": "beta",
+        "runs": "2",
+    }
+    at = open_link(query)
+    assert at.selectbox(key="analysis_run").value == 2
+    assert at.selectbox(key="analysis_map_axis").value == "beta"
+    assert address(at) == query
+    reasons = " ".join(e.value for e in open_link({"analysis_run": "5"}).get("warning"))
+    assert "`analysis_run=5`" in reasons and "clamped to 1" in reasons

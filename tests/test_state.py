@@ -33,6 +33,7 @@ from app.state import (
     to_session,
 )
 from app.views import RACE, SETTINGS, VIEWS
+from optimizers.analysis import SECOND_AXES
 from optimizers.engine import MAX_STEPS, MODIFIERS, run
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
@@ -91,18 +92,21 @@ def page_states(draw: st.DrawFn, max_steps: int = MAX_STEPS, max_runs: int = MAX
     locked = draw(st.frozensets(st.sampled_from(list(CONTROL_GROUPS)))) - hidden
     coordinate = st.floats(-START_LIMIT, START_LIMIT, allow_nan=False)
     start = (draw(coordinate), draw(coordinate))
+    runs = tuple(draw(st.lists(run_states(), min_size=1, max_size=max_runs)))
     return PageState(
         **draw(custom_fields(key)),
         surface=key,
         surface_params=draw(spec_values(surface.params)) if surface else {},
         steps=steps,
         start=draw(st.sampled_from([start, None])) if custom else start,
-        runs=tuple(draw(st.lists(run_states(), min_size=1, max_size=max_runs))),
+        runs=runs,
         show_3d=draw(st.booleans()),
         show_field=draw(st.booleans()),
         inspect_step=draw(st.integers(0, steps)),
         view=draw(st.sampled_from([RACE, *(view.name for view in VIEWS)])),
         analysis=draw(spec_values(SETTINGS)),
+        analysis_run=draw(st.integers(1, len(runs))),
+        map_axis=draw(st.sampled_from(["", *SECOND_AXES])),
         classroom=Classroom(hidden, locked, draw(st.booleans())),
     )
 
