@@ -219,14 +219,6 @@ def _scan(text: str) -> list[Token]:
     return tokens
 
 
-def tokenize(text: str) -> list[Token]:
-    """The tokens of `text`, ending with an "end" token; FormulaError on any other character."""
-    tokens = _scan(text)
-    if tokens[-1].kind == "bad":
-        raise FormulaError(tokens[-1].text, tokens[-1].position)
-    return tokens
-
-
 # The parser.
 
 
