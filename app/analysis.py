@@ -59,11 +59,15 @@ def _keep_settings() -> None:
 
 
 def view_selector() -> str:
-    """The page's view (key "view"): "Race" or one of VIEWS."""
+    """The page's view (key "view"): "Race" or one of VIEWS; classroom mode can hide the
+    choice (the linked view stays) or lock it."""
     options = [RACE, *(view.name for view in VIEWS)]
-    controls.ensure_choice(VIEW_KEY, options, RACE)
+    view = controls.ensure_choice(VIEW_KEY, options, RACE)
     _keep_settings()
-    return str(st.radio("View", options, key=VIEW_KEY, horizontal=True))
+    mode = controls.classroom().mode("analysis")
+    if mode == "hide":
+        return view
+    return str(st.radio("View", options, key=VIEW_KEY, horizontal=True, disabled=mode == "lock"))
 
 
 # Loading a configuration into a run's controls.

@@ -76,6 +76,7 @@ CONTROL_GROUPS: dict[str, str] = {
     "schedule": "learning-rate schedules",
     "warmup": "warmup",
     "modifiers": "clipping, L2, weight decay, gradient noise",
+    "analysis": "the view row (LR sweep, stability map, …)",
     "inspector": "step inspector",
     "export": "downloads",
     "share": "share and classroom-link panel",

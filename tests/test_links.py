@@ -123,7 +123,12 @@ def test_notes_can_be_hidden() -> None:
 
 
 def test_a_hidden_share_panel_and_inspector_are_gone() -> None:
-    at = open_link({"hide": "share,inspector,export,lessons"})
+    assert open_link({"lock": "analysis"}).radio(key="view").disabled
+    linked_view = open_link({"hide": "analysis", "view": "Curvature"})
+    assert not linked_view.get("radio")  # no choice, but the linked view is shown
+    assert any("Hessian eigenvalues" in caption.value for caption in linked_view.caption)
+    at = open_link({"hide": "share,inspector,export,lessons,analysis"})
+    assert not at.get("radio")
     assert not at.get("code")
     assert "Step inspector" not in [e.value for e in at.get("subheader")]
     assert not at.get("download_button")
