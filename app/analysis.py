@@ -26,6 +26,7 @@ import streamlit as st
 
 from app import analysis_figures, compute, controls
 from app.controls import RunSetup, Scene
+from app.state import widget_value
 from app.views import AXIS_KEY, RACE, RUN_KEY, SETTINGS, VIEWS, setting_key
 from optimizers import analysis
 from optimizers.engine import MODIFIERS, plan
@@ -106,12 +107,12 @@ def load_configuration(
     """Set run `run_id`'s rate (entry and slider) and optionally one more number (a grid key of
     `summarize` and its value), coerced as the widgets coerce them; then show the race."""
     spec = OPTIMIZERS[state.get(controls.run_key(run_id, "optimizer"), "gd")].lr
-    rate = controls.coerce(lr, spec.default, spec.low, spec.high, "number")
+    rate = widget_value(spec, lr, "number")
     state[controls.run_key(run_id, "lr")] = rate
     state[controls.run_key(run_id, "lr_log")] = rate
     if number is not None:
         key, param, kind = _widget_of(state, run_id, number[0])
-        state[key] = controls.coerce(number[1], param.default, param.low, param.high, kind)
+        state[key] = widget_value(param, number[1], kind)
     state[VIEW_KEY] = RACE
 
 
@@ -315,10 +316,10 @@ def _range_view(setup: RunSetup, scene: Scene) -> None:
             config=CHART_CONFIG,
         )
     with right:
-        grid = compute.surface_grid(scene.ref, compute.items(scene.params))
+        layer = compute.surface_layer(scene.ref, compute.items(scene.params))
         points = scene.surface.critical_points(scene.params)
         st.plotly_chart(
-            analysis_figures.range_path_figure(grid, scene.surface, points, test),
+            analysis_figures.range_path_figure(layer, scene.surface, points, test),
             key="analysis_range_path",
             theme=None,
             config=CHART_CONFIG,

@@ -16,7 +16,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.figures import KIND_STYLE, PALETTE, TOP_LEGEND, surface_layer
+from app import figures
+from app.figures import PALETTE, TOP_LEGEND, SurfaceLayer
 from optimizers.analysis import (
     CONVERGED,
     DIVERGED,
@@ -31,7 +32,6 @@ from optimizers.analysis import (
     Sweep,
 )
 from surfaces.base import CriticalPoint, Surface
-from surfaces.grid import Grid
 
 PICKER_NAME = "cell-picker"
 DIVERGED_COLOR = "#B2182B"
@@ -312,37 +312,13 @@ def range_curve_figure(test: RangeTest) -> go.Figure:
 
 
 def _plane_layout(box: tuple[float, float, float, float], key: str) -> dict:
-    """Axes fixed to the plot box at equal scale, legend on top, zoom kept on reruns."""
-    axis = {"constrain": "domain", "showgrid": False, "zeroline": False, "mirror": True}
-    return {
+    """The race contour's plane (figures.plane_layout), shorter, without its room for the
+    animation controls, on the white template (these figures are validated go.Figures)."""
+    return figures.plane_layout(box, key) | {
         "template": "plotly_white",
-        "uirevision": key,
         "height": 560,
         "margin": {"l": 10, "r": 10, "t": 44, "b": 10},
-        "legend": TOP_LEGEND,
-        "hovermode": "closest",
-        "xaxis": dict(axis, range=[box[0], box[1]], autorange=False),
-        "yaxis": dict(axis, range=[box[2], box[3]], autorange=False, scaleanchor="x", scaleratio=1),
     }
-
-
-def _point_traces(points: Sequence[CriticalPoint]) -> list[go.Scatter]:
-    """The known stationary points, styled as on the race's contour (figures.KIND_STYLE)."""
-    traces = []
-    for kind, (name, marker) in KIND_STYLE.items():
-        chosen = [p for p in points if p.kind == kind]
-        if chosen:
-            traces.append(
-                go.Scatter(
-                    x=[p.x for p in chosen],
-                    y=[p.y for p in chosen],
-                    mode="markers",
-                    name=name,
-                    marker=marker,
-                    hovertemplate=f"{name} (%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
-                )
-            )
-    return traces
 
 
 def in_view(points: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
@@ -359,12 +335,12 @@ def in_view(points: np.ndarray, box: tuple[float, float, float, float]) -> np.nd
 
 
 def range_path_figure(
-    grid: Grid, surface: Surface, points: Sequence[CriticalPoint], test: RangeTest
+    layer: SurfaceLayer, surface: Surface, points: Sequence[CriticalPoint], test: RangeTest
 ) -> go.Figure:
-    """The path the range test took on the contour, up to its blow-up (points outside the box
-    left out), with the positions where the rate reached each suggestion."""
-    layer = surface_layer(grid, surface.minimum_value())
-    fig = go.Figure([layer.trace, *_point_traces(points)])
+    """The path the range test took on the contour (`layer`: figures.surface_layer), up to its
+    blow-up (points outside the box left out), with the positions where the rate reached each
+    suggestion."""
+    fig = go.Figure([layer.trace, *figures.critical_traces(points)])
     fig.update_layout(_plane_layout(surface.box, f"analysis-range:{surface.key}"))
     fig.add_layout_image(layer.image)
     path = in_view(test.positions[: test.stop + 1], surface.box)
@@ -440,7 +416,7 @@ def basin_figure(
                 name=name,
                 marker={"symbol": "square", "size": 12, "color": color},
             )
-    fig.add_traces(_point_traces(basins.minima))
+    fig.add_traces(figures.critical_traces(basins.minima))
     for i, point in enumerate(basins.minima):
         fig.add_annotation(
             x=point.x, y=point.y, text=str(i + 1), showarrow=False, yshift=14, font={"size": 12}

@@ -28,6 +28,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app.state import FORMULA_BOX_KEYS, START_LIMIT, coerce
 from surfaces.base import Surface
 from surfaces.dataset import (
     DEFAULT_POINTS,
@@ -47,8 +48,6 @@ from surfaces.formula import (
     formula_surface,
 )
 
-FORMULA_BOX_KEYS = ("formula_x0", "formula_x1", "formula_y0", "formula_y1")
-BOX_LIMIT = 1000.0  # the box entries' range (the app's start points share it)
 _GOOD_FORMULA, _GOOD_BOX = "_formula_good", "_formula_box_good"
 _CURRENT_POINTS, _UPLOADED = "_data_current", "_data_uploaded"
 _UPLOAD_ERROR, _LINK_ERROR = "_data_upload_error", "_data_link_error"
@@ -77,12 +76,6 @@ def surface_from_recipe(recipe: tuple[Any, ...]) -> Surface:
     raise ValueError(f"not a custom surface recipe: {recipe!r}")
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def cached_formula_surface(text: str, box: tuple[float, float, float, float]) -> Surface:
-    """`formula_surface(text, box)`, compiled and searched for minima once per text and box."""
-    return formula_surface(text, box)
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
 def cached_points(source: bytes) -> Points:
     """The points of an uploaded file, parsed once per content."""
@@ -92,21 +85,13 @@ def cached_points(source: bytes) -> Points:
 # The formula.
 
 
-def _number(value: object, default: float) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return default
-    return min(max(number, -BOX_LIMIT), BOX_LIMIT) if math.isfinite(number) else default
-
-
 def _seed_formula_state() -> None:
     """Defaults for missing values and repairs for values of the wrong type (URL, old state)."""
     state = st.session_state
     if not isinstance(state.get("formula"), str):
         state["formula"] = DEFAULT_FORMULA
     for key, default in zip(FORMULA_BOX_KEYS, DEFAULT_BOX, strict=True):
-        value = _number(state.get(key, default), default)
+        value = coerce(state.get(key, default), default, -START_LIMIT, START_LIMIT, "number")
         if state.get(key) != value or type(state.get(key)) is not float:
             state[key] = value
 
@@ -129,7 +114,7 @@ def formula_controls(disabled: bool = False) -> Surface | None:
     )
     st.caption("Plot box")
     left, right = st.columns(2)
-    entry = {"min_value": -BOX_LIMIT, "max_value": BOX_LIMIT, "step": 0.5, "format": "%g"}
+    entry = {"min_value": -START_LIMIT, "max_value": START_LIMIT, "step": 0.5, "format": "%g"}
     entry |= {"disabled": disabled}
     x0 = left.number_input("x from", key="formula_x0", **entry)
     x1 = right.number_input("x to", key="formula_x1", **entry)
@@ -137,7 +122,7 @@ def formula_controls(disabled: bool = False) -> Surface | None:
     y1 = right.number_input("y to", key="formula_y1", **entry)
     box = (float(x0), float(x1), float(y0), float(y1))
     try:
-        surface = cached_formula_surface(text or "", box)
+        surface = formula_surface(text or "", box)  # memoised: compiled once per text and box
     except FormulaError as error:
         st.error(f"Formula not used: {error}")
         _pointer(text or "", error.position)
@@ -163,7 +148,7 @@ def _last_good_formula() -> Surface | None:
     if text is None or box is None:
         return None
     st.caption(f"Still showing the last accepted formula: `{text}`")
-    return cached_formula_surface(text, box)
+    return formula_surface(text, box)
 
 
 def accepted_formula() -> tuple[str, tuple[float, float, float, float]] | None:

@@ -519,7 +519,7 @@ def _field_trace(field: Field | None) -> dict:
     }
 
 
-def _critical_traces(points: Sequence[CriticalPoint]) -> list[dict]:
+def critical_traces(points: Sequence[CriticalPoint]) -> list[dict]:
     """One marker trace per kind present: stars for minima (gold global, white local), × saddles."""
     traces = []
     for kind, (name, marker) in KIND_STYLE.items():
@@ -623,7 +623,7 @@ def _picker_trace(box: Box, grid: Grid) -> dict:
     }
 
 
-def _plane_layout(box: Box, key: str) -> dict:
+def plane_layout(box: Box, key: str) -> dict:
     """Axes fixed to the box at equal scale, legend on top, small margins, zoom kept on reruns."""
     axis = {
         "constrain": "domain",
@@ -676,8 +676,8 @@ def contour_figure(
     for index, (run, geometry) in enumerate(zip(runs, geometries, strict=True)):
         data += _run_traces(run, index, geometry, last_step)
     exit_markers, annotations = _exit_layers(runs, geometries, box)
-    data += [*_critical_traces(points), *exit_markers, _picker_trace(box, grid)]
-    layout = _plane_layout(box, f"{surface.key}:{box}")
+    data += [*critical_traces(points), *exit_markers, _picker_trace(box, grid)]
+    layout = plane_layout(box, f"{surface.key}:{box}")
     layout |= {"annotations": annotations, "images": [underlay]}
     if last_step < 0:
         return SpecFigure(data, layout)

@@ -23,6 +23,11 @@ def open_link(query: dict[str, Any]) -> AppTest:
     return at
 
 
+def warnings(at: AppTest) -> str:
+    """The text of every warning on the page (the link's unusable fields, among others)."""
+    return "\n".join(element.value for element in at.get("warning"))
+
+
 def address(at: AppTest) -> dict[str, str]:
     """The address bar's query after the last run, one value per field."""
     return {k: v if isinstance(v, str) else v[-1] for k, v in at.query_params.items()}

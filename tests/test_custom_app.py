@@ -14,7 +14,7 @@ from app.state import configs, from_query
 from optimizers.engine import run
 from surfaces import SURFACES
 from surfaces.dataset import decode_points, least_squares
-from tests.apptest_tools import address, open_link
+from tests.apptest_tools import address, open_link, warnings
 
 
 def run_path(at: AppTest, index: int = 0) -> np.ndarray:
@@ -52,7 +52,7 @@ def test_a_refused_formula_points_at_the_token_and_keeps_the_last_good_one() -> 
 
 def test_a_bad_formula_in_a_link_is_reported_and_replaced() -> None:
     at = open_link({"surface": "formula", "formula": "lambda: 1"})
-    warning = " ".join(e.value for e in at.get("warning"))
+    warning = warnings(at)
     assert "`formula=lambda: 1`" in warning
     assert at.get("plotly_chart")
 

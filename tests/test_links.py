@@ -13,11 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.state import CONTROL_GROUPS, LINK_VERSION, MAX_FIELDS, configs, from_query
 from optimizers.engine import run
-from tests.apptest_tools import address, open_link
-
-
-def warnings(at: AppTest) -> str:
-    return "\n".join(element.value for element in at.get("warning"))
+from tests.apptest_tools import address, open_link, warnings
 
 
 def final_positions(at: AppTest) -> np.ndarray:
@@ -236,5 +232,5 @@ def test_a_link_chooses_the_analysed_run_and_the_map_axis() -> None:
     assert at.selectbox(key="analysis_run").value == 2
     assert at.selectbox(key="analysis_map_axis").value == "beta"
     assert address(at) == query
-    reasons = " ".join(e.value for e in open_link({"analysis_run": "5"}).get("warning"))
+    reasons = warnings(open_link({"analysis_run": "5"}))
     assert "`analysis_run=5`" in reasons and "clamped to 1" in reasons

@@ -8,22 +8,17 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.programs import free_port, start, stop, wait_healthy
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"  # failure screenshots (git-ignored)
-HEALTH_TIMEOUT_S = 60.0
 VIEWPORT = {"width": 1600, "height": 1000}
 
 
@@ -35,24 +30,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _health(url: str) -> str:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode()
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return ""
-
-
 @pytest.fixture(scope="session")
 def app_url(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `streamlit run app/streamlit_app.py` on a free loopback port; yield its base URL."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     command = [
@@ -74,36 +55,12 @@ def app_url(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "--server.runOnSave",
         "false",
     ]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start(command, log, cwd=ROOT, env=os.environ)
     try:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        while _health(url) != "ok":
-            if process.poll() is not None or time.monotonic() > deadline:
-                why = (
-                    f"exited with code {process.returncode}"
-                    if process.returncode is not None
-                    else f"no healthy answer within {HEALTH_TIMEOUT_S:.0f} s"
-                )
-                pytest.fail(f"streamlit server {why}; its output:\n{log.read_text()}")
-            time.sleep(0.1)
+        wait_healthy(url, process, log)
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.fixture

@@ -81,9 +81,10 @@ def wait_idle(page) -> None:
     page.wait_for_function(JS_IDLE, timeout=TIMEOUT_MS)
 
 
-def open_app(page) -> None:
-    """Open the page and wait until the contour is drawn with its Play buttons and step slider."""
-    page.goto("/")
+def open_app(page, link: str = "/") -> None:
+    """Open the page at `link` and wait until the contour is drawn with its Play buttons and
+    step slider."""
+    page.goto(link)
     page.wait_for_selector(f"{GRAPH} .slider-container", timeout=LOAD_TIMEOUT_MS)
     page.wait_for_selector(f"{GRAPH} .updatemenu-button", timeout=TIMEOUT_MS)
     page.wait_for_function(JS_DRAWN, arg=GRAPH, timeout=TIMEOUT_MS)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.test_browser import GRAPH, STATUS, TIMEOUT_MS, wait_idle
+from tests.browser.test_browser import GRAPH, STATUS, TIMEOUT_MS, open_app, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -43,38 +43,31 @@ def second_page(browser, app_url: str) -> Iterator[object]:
         context.close()
 
 
-def wait_paths_changed(page, before: object) -> None:
+def enter(page, key: str, text: str, shown_in_link: str) -> None:
+    """Type `text` into the entry with widget key `key`, press Enter, and wait until the paths
+    have changed, the rerun is over and the address bar holds `shown_in_link`."""
+    before = paths(page)
+    entry = page.locator(f".st-key-{key} input")
+    entry.fill(text)
+    entry.press("Enter")
     page.wait_for_function(
         f"([sel, before]) => JSON.stringify(({JS_PATHS})(sel)) !== JSON.stringify(before)",
         arg=[GRAPH, before],
         timeout=TIMEOUT_MS,
     )
-
-
-def open_link(page, link: str) -> None:
-    page.goto(link)
-    open_app_loaded(page)
-
-
-def open_app_loaded(page) -> None:
-    page.wait_for_selector(f"{GRAPH} .updatemenu-button", timeout=60_000)
     wait_idle(page)
+    page.wait_for_function(
+        "(text) => location.search.includes(text)", arg=shown_in_link, timeout=TIMEOUT_MS
+    )
 
 
 def test_a_shared_link_gives_a_fresh_browser_the_same_runs(page, second_page) -> None:
-    page.goto("/?surface=rosenbrock&runs=2&run2_optimizer=adam&run2_lr=0.02&steps=200")
-    open_app_loaded(page)
-    before = paths(page)
-    exact = page.locator(".st-key-run1_lr input")
-    exact.fill("0.0015")
-    exact.press("Enter")
-    wait_paths_changed(page, before)
-    wait_idle(page)
-    page.wait_for_function("() => location.search.includes('run1_lr=0.0015')", timeout=TIMEOUT_MS)
+    open_app(page, "/?surface=rosenbrock&runs=2&run2_optimizer=adam&run2_lr=0.02&steps=200")
+    enter(page, "run1_lr", "0.0015", shown_in_link="run1_lr=0.0015")
     query = query_of(page)
     assert query["surface"] == ["rosenbrock"] and query["run2_optimizer"] == ["adam"]
 
-    open_link(second_page, page.url)
+    open_app(second_page, page.url)
     assert paths(second_page) == paths(page)
     assert [p[0][-1] for p in paths(second_page)] == [p[0][-1] for p in paths(page)]
     assert statuses(second_page) == statuses(page)
@@ -82,8 +75,7 @@ def test_a_shared_link_gives_a_fresh_browser_the_same_runs(page, second_page) ->
 
 
 def test_a_classroom_link_hides_and_locks_what_it_says(page) -> None:
-    page.goto("/?hide=steps,optimizer,modifiers&lock=lr&notes=0")
-    open_app_loaded(page)
+    open_app(page, "/?hide=steps,optimizer,modifiers&lock=lr&notes=0")
     assert page.locator(".st-key-steps").count() == 0
     assert page.locator(".st-key-run1_optimizer").count() == 0
     assert page.locator(".st-key-run1_clip_norm").count() == 0
@@ -94,20 +86,13 @@ def test_a_classroom_link_hides_and_locks_what_it_says(page) -> None:
 
 
 def test_a_typed_formula_runs_and_is_shared_by_link(page, second_page) -> None:
-    page.goto("/?surface=formula")
-    open_app_loaded(page)
-    before = paths(page)
-    box = page.locator(".st-key-formula input")
-    box.fill("x^2 + 10*y^2")
-    box.press("Enter")
-    wait_paths_changed(page, before)
-    wait_idle(page)
-    page.wait_for_function("() => location.search.includes('formula=')", timeout=TIMEOUT_MS)
+    open_app(page, "/?surface=formula")
+    enter(page, "formula", "x^2 + 10*y^2", shown_in_link="formula=")
     assert query_of(page)["formula"] == ["x^2 + 10*y^2"]
     typed = paths(page)
     assert typed and len(typed[0][0]) > 1
 
-    open_link(second_page, page.url)
+    open_app(second_page, page.url)
     assert second_page.locator(".st-key-formula input").input_value() == "x^2 + 10*y^2"
     assert paths(second_page) == typed
     assert statuses(second_page) == statuses(page)

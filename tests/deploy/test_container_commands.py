@@ -25,19 +25,21 @@ from tests.deploy.support import (
     ROOT,
     Image,
     copy_context,
-    fetch,
-    free_port,
     ignore_patterns,
     image_env,
     in_venv,
     option,
     python_runs,
     read_image,
+    wait_loaded,
+    with_options,
+)
+from tests.programs import (
+    fetch,
+    free_port,
     start,
     stop,
     wait_healthy,
-    wait_loaded,
-    with_options,
 )
 
 pytestmark = pytest.mark.xdist_group("browser")

@@ -29,15 +29,17 @@ from deploy.render_nginx import render
 from tests.browser.conftest import VIEWPORT
 from tests.deploy.support import (
     ROOT,
-    free_port,
-    health,
     image_env,
     read_image,
+    wait_loaded,
+    with_options,
+)
+from tests.programs import (
+    free_port,
+    health,
     start,
     stop,
     wait_healthy,
-    wait_loaded,
-    with_options,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
