@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+screenshots: $(VENV)/.dev  # refresh docs/screenshots/ (the tests write elsewhere by default)
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -n 0 tests/browser/test_browser.py -k "loads or play_advances"
 
 bench: $(VENV)/.runtime
 	$(BIN)/python -m bench.run

@@ -6,7 +6,10 @@ Widget keys (every one starts with "analysis_"):
     analysis_{setting}          the numeric settings in SETTINGS (ParamSpec rows), e.g.
                                 analysis_sweep_rates, analysis_lr_low, analysis_range_steps
     analysis_map_axis           the stability map's second hyperparameter (a SECOND_AXES key)
-    analysis_sweep_chart, analysis_map_chart     clickable charts: a click loads the point
+    analysis_sweep_chart, analysis_map_chart, analysis_range_chart
+                                clickable charts: a click loads the point's rate (and the map's
+                                second number) into the analysed run
+    analysis_basin_chart        clickable: a click starts every run from that cell
     analysis_use_steepest, analysis_use_valley   load a range-test suggestion
 
 Loading a configuration writes the analysed run's widget state (run{i}_lr, run{i}_lr_log and
@@ -26,22 +29,28 @@ import streamlit as st
 
 from app import analysis_figures, compute, controls
 from app.controls import RunSetup, Scene
-from app.state import widget_value
-from app.views import AXIS_KEY, RACE, RUN_KEY, SETTINGS, VIEWS, setting_key
+from app.state import START_LIMIT, coerce, widget_value
+from app.text import code, plain
+from app.views import AXIS_KEY, RACE, RUN_KEY, SETTINGS, VIEW_SETTINGS, VIEWS, setting_key
 from optimizers import analysis
 from optimizers.engine import MODIFIERS, plan
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES, ParamSpec
+from surfaces.formula import without_float_noise
 
 VIEW_KEY = "view"
 SWEEP_CHART = "analysis_sweep_chart"
 MAP_CHART = "analysis_map_chart"
+RANGE_CHART = "analysis_range_chart"
+BASIN_CHART = "analysis_basin_chart"
 CHART_CONFIG = {"displaylogo": False}
 
 
-def _setting_widgets(*names: str) -> dict[str, float]:
-    """The settings' widgets side by side; their values by name."""
+def _setting_widgets(view: str) -> dict[str, float]:
+    """The widgets of the settings `view` draws (VIEW_SETTINGS), side by side; their values by
+    name."""
+    names = VIEW_SETTINGS[view]
     values = {}
     for column, name in zip(st.columns(len(names)), names, strict=True):
         with column:
@@ -116,6 +125,29 @@ def load_configuration(
     state[VIEW_KEY] = RACE
 
 
+def customdata_values(raw: Any) -> tuple[float, ...]:
+    """One point's `customdata` as floats. AppTest hands over the row as a list; Chromium sends
+    a typed-array row serialised as an object keyed "0", "1", … (read its values in key order,
+    never its keys); a one-column row may arrive as a bare number. ValueError otherwise."""
+    if isinstance(raw, Mapping):
+        try:
+            ordered = sorted(raw.items(), key=lambda item: int(item[0]))
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"customdata keys are not indices: {list(raw)!r}") from error
+        raw = [value for _, value in ordered]
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        raw = [raw]
+    if not isinstance(raw, list | tuple):
+        raise ValueError(f"customdata is not a row: {raw!r}")
+    try:
+        values = tuple(float(v) for v in raw if not isinstance(v, bool))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"customdata holds a non-number: {raw!r}") from error
+    if len(values) != len(raw) or not values or not all(math.isfinite(v) for v in values):
+        raise ValueError(f"customdata is not a row of finite numbers: {raw!r}")
+    return values
+
+
 def selected_point(selection: Any) -> tuple[float, ...] | None:
     """The `customdata` of the first selected point that carries finite numbers, else None."""
     try:
@@ -124,17 +156,24 @@ def selected_point(selection: Any) -> tuple[float, ...] | None:
         return None
     for point in points:
         try:
-            values = tuple(float(v) for v in point["customdata"])
+            return customdata_values(point["customdata"])
         except (KeyError, TypeError, ValueError):
             continue
-        if values and all(math.isfinite(v) for v in values):
-            return values
     return None
 
 
 def apply_sweep_selection(state: MutableMapping[str, Any], run_id: int) -> bool:
     """Load the rate of the sweep point selected (chart key SWEEP_CHART); True if one was."""
     point = selected_point(state.get(SWEEP_CHART))
+    if point is None:
+        return False
+    load_configuration(state, run_id, point[0])
+    return True
+
+
+def apply_range_selection(state: MutableMapping[str, Any], run_id: int) -> bool:
+    """Load the rate of the range-test point selected (chart key RANGE_CHART); True if one was."""
+    point = selected_point(state.get(RANGE_CHART))
     if point is None:
         return False
     load_configuration(state, run_id, point[0])
@@ -150,12 +189,34 @@ def apply_map_selection(state: MutableMapping[str, Any], run_id: int, grid_key: 
     return True
 
 
+def apply_basin_selection(state: MutableMapping[str, Any]) -> bool:
+    """Start every run from the basin-map cell selected (chart key BASIN_CHART), to 12
+    significant digits as a contour click; then show the race."""
+    point = selected_point(state.get(BASIN_CHART))
+    if point is None or len(point) < 2:
+        return False
+    state["x0"], state["y0"] = (
+        coerce(without_float_noise(v), 0.0, -START_LIMIT, START_LIMIT, "number") for v in point[:2]
+    )
+    state[VIEW_KEY] = RACE
+    return True
+
+
 def _on_sweep_select(run_id: int) -> None:
     apply_sweep_selection(st.session_state, run_id)
 
 
 def _on_map_select(run_id: int, grid_key: str) -> None:
     apply_map_selection(st.session_state, run_id, grid_key)
+
+
+def _on_range_select(run_id: int) -> None:
+    apply_range_selection(st.session_state, run_id)
+
+
+def _on_basin_select() -> None:
+    if controls.classroom().mode("start") == "show":
+        apply_basin_selection(st.session_state)
 
 
 def _load(run_id: int, lr: float) -> None:
@@ -184,6 +245,11 @@ def cached_range_test(
     key: compute.ConfigKey, low: float, high: float, steps: int
 ) -> analysis.RangeTest:
     return analysis.range_test(compute.config_from_key(key), low, high, steps)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_threshold(key: compute.ConfigKey) -> analysis.Threshold | None:
+    return analysis.threshold(compute.config_from_key(key))
 
 
 @st.cache_data(show_spinner="Finding basins…", max_entries=16)
@@ -229,7 +295,7 @@ def _number(setup: RunSetup, grid_key: str) -> float:
 
 def _sweep_view(setup: RunSetup, scene: Scene) -> None:
     assert setup.config is not None
-    values = _setting_widgets("lr_low", "lr_high", "sweep_rates")
+    values = _setting_widgets("LR sweep")
     low, high = _rate_range(setup, values)
     key = compute.config_key(setup.config)
     sweep = cached_sweep(key, low, high, int(values["sweep_rates"]))
@@ -277,7 +343,7 @@ def _map_view(setup: RunSetup, scene: Scene) -> None:
             key=AXIS_KEY,
         )
     ]
-    values = _setting_widgets("lr_low", "lr_high", "map_cells")
+    values = _setting_widgets("Stability map")
     low, high = _rate_range(setup, values)
     cells = int(values["map_cells"])
     smap = cached_map(compute.config_key(setup.config), low, high, cells, axis.key)
@@ -300,9 +366,10 @@ def _map_view(setup: RunSetup, scene: Scene) -> None:
 
 def _range_view(setup: RunSetup, scene: Scene) -> None:
     assert setup.config is not None
-    values = _setting_widgets("range_low", "range_high", "range_steps")
+    values = _setting_widgets("LR range test")
+    key = compute.config_key(setup.config)
     test = cached_range_test(
-        compute.config_key(setup.config),
+        key,
         values["range_low"],
         values["range_high"],
         int(values["range_steps"]),
@@ -310,8 +377,10 @@ def _range_view(setup: RunSetup, scene: Scene) -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         st.plotly_chart(
-            analysis_figures.range_curve_figure(test),
-            key="analysis_range_chart",
+            analysis_figures.range_curve_figure(test, cached_threshold(key)),
+            key=RANGE_CHART,
+            on_select=functools.partial(_on_range_select, setup.run_id),
+            selection_mode=("points",),
             theme=None,
             config=CHART_CONFIG,
         )
@@ -334,7 +403,9 @@ def _range_view(setup: RunSetup, scene: Scene) -> None:
         f"{stopped}. **Steepest**: the rate where the smoothed log-loss falls fastest against "
         "log η, bold, often near the cliff. **Valley**: the middle (on the log axis) of the "
         "stretch where the smoothed loss makes 10 % to 90 % of its fall: safely inside the band "
-        "where it falls."
+        "where it falls. Click a point of the loss curve to run that rate."
+        + " The dashed line is the rule's critical rate (curvature at the start)."
+        * (cached_threshold(key) is not None)
     )
     left, right = st.columns(2)
     for column, name, rate in (
@@ -352,13 +423,16 @@ def _range_view(setup: RunSetup, scene: Scene) -> None:
 
 def _basin_view(setup: RunSetup, scene: Scene) -> None:
     assert setup.config is not None
-    values = _setting_widgets("basin_cells")
+    values = _setting_widgets("Basins")
     basins = cached_basins(compute.config_key(setup.config), int(values["basin_cells"]))
     if len(basins.minima) < 2:
         st.info(f"{scene.surface.name} lists {len(basins.minima)} minimum: one basin at most.")
+    clickable = controls.classroom().mode("start") == "show"
     st.plotly_chart(
         analysis_figures.basin_figure(basins, scene.surface, scene.start),
-        key="analysis_basin_chart",
+        key=BASIN_CHART,
+        on_select=_on_basin_select,
+        selection_mode=("points",),
         theme=None,
         config=CHART_CONFIG,
     )
@@ -370,7 +444,10 @@ def _basin_view(setup: RunSetup, scene: Scene) -> None:
     ]
     st.caption(
         f"{basins.label.shape[0]} × {basins.label.shape[1]} starts, {scene.steps} steps each, "
-        f"at η₀ = {_fmt(setup.config.lr)} — " + "; ".join(parts) + "."
+        f"at η₀ = {_fmt(setup.config.lr)} — "
+        + "; ".join(parts)
+        + "."
+        + " Click a cell to start every run there." * clickable
     )
 
 
@@ -417,7 +494,7 @@ def analysis_panel(view: str, scene: Scene, setups: Sequence[RunSetup]) -> None:
     """Render analysis `view` (a name in VIEWS) for the run chosen in "analysis_run"."""
     runnable = {s.run_id: s for s in setups if s.config is not None}
     if view not in RENDERERS:
-        st.error(f"Unknown view {view!r}.")
+        st.error(f"Unknown view {code(view)}.")
         return
     if not runnable:
         st.error("No run can be analysed: every run's configuration has a problem.")
@@ -432,4 +509,4 @@ def analysis_panel(view: str, scene: Scene, setups: Sequence[RunSetup]) -> None:
     try:
         RENDERERS[view](runnable[run_id], scene)
     except ValueError as error:
-        st.error(f"Could not compute the {view.lower()}: {error}")
+        st.error(f"Could not compute the {view.lower()}: {plain(error)}")

@@ -2,9 +2,9 @@
 `go.Figure` (no Streamlit, no maths beyond layout).
 
 Clickable points: Streamlit reports only selections, and heatmaps cannot be selected, so the
-stability map carries an invisible scatter (`PICKER_NAME`) with one point per cell; every
-clickable point of every figure here carries its configuration exactly in `customdata`:
-(η,) on the sweep, (η, v) on the map.
+stability and basin maps carry an invisible scatter (`PICKER_NAME`) with one point per cell.
+Every clickable point here carries what it loads in `customdata`: (η,) on the sweep and the
+range test's loss curve, (η, v) on the stability map, the start (x, y) on the basin map.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from optimizers.analysis import (
     SecondAxis,
     StabilityMap,
     Sweep,
+    Threshold,
 )
 from surfaces.base import CriticalPoint, Surface
 
@@ -57,6 +58,23 @@ def _rate_ticks(lrs: np.ndarray) -> dict:
 
 def threshold_label(formula: str, exact: bool) -> str:
     return formula if exact else f"{formula} at the start (estimate)"
+
+
+def _add_rate_line(fig: go.Figure, rate: float, label: str, color: str, dash: str) -> None:
+    """A vertical line at `rate` across every panel, named in the legend (not by an annotation:
+    lines close together would print their labels over each other)."""
+    line = {"color": color, "dash": dash, "width": 1.5}
+    fig.add_vline(x=rate, line=line)
+    fig.add_scatter(x=[None], y=[None], mode="lines", name=label, line=line, row=1, col=1)
+
+
+def _add_threshold_line(fig: go.Figure, critical: Threshold | None, lrs: np.ndarray) -> None:
+    """The critical rate (e.g. 2/λ_max) as a dashed vertical line, where it lies within `lrs`."""
+    if critical is not None and len(lrs) and lrs[0] <= critical.value <= lrs[-1]:
+        label = threshold_label(critical.formula, critical.exact)
+        _add_rate_line(
+            fig, critical.value, f"{label} = {critical.value:.4g}", THRESHOLD_COLOR, "dash"
+        )
 
 
 def sweep_figure(sweep: Sweep, current_lr: float | None = None) -> go.Figure:
@@ -114,15 +132,7 @@ def sweep_figure(sweep: Sweep, current_lr: float | None = None) -> go.Figure:
             line_width=0,
             layer="below",
         )
-    critical = sweep.threshold
-    if critical is not None and sweep.lrs[0] <= critical.value <= sweep.lrs[-1]:
-        label = threshold_label(critical.formula, critical.exact)
-        fig.add_vline(
-            x=critical.value,
-            line={"color": THRESHOLD_COLOR, "dash": "dash", "width": 1.5},
-            annotation_text=f"{label} = {critical.value:.4g}",
-            annotation_position="top left",
-        )
+    _add_threshold_line(fig, sweep.threshold, sweep.lrs)
     if current_lr is not None:
         fig.add_vline(x=current_lr, line={"color": "#555", "dash": "dot", "width": 1})
     fig.update_xaxes(type="log", exponentformat="power")
@@ -152,6 +162,11 @@ def _axis_coordinates(values: np.ndarray, axis: SecondAxis) -> np.ndarray:
     return values
 
 
+def _on_axis(value: float, axis: SecondAxis) -> bool:
+    """Whether `value` has a place on the map's y axis (log: v > 0; log1m: v < 1)."""
+    return {"log": value > 0, "log1m": value < 1}.get(axis.scale, True)
+
+
 def _axis_ticks(values: np.ndarray, axis: SecondAxis) -> dict:
     if axis.scale == "linear":
         return {}
@@ -166,7 +181,8 @@ def stability_figure(
 ) -> go.Figure:
     """The map over log10 η (x) and the second value (y): converged cells coloured by steps to
     tolerance, still-running cells grey, diverged cells red; the critical rate per row as a line
-    (where the rule has one); the analysed run as a ring; an invisible picker per cell."""
+    (where the rule has one); the analysed run as a ring (unless its value is off the axis, as a
+    clip norm of 0, meaning off, is on a log axis); an invisible picker per cell."""
     x = np.log10(smap.lrs)
     y = _axis_coordinates(smap.values, axis)
     steps = np.where(smap.outcome == CONVERGED, smap.steps, np.nan)
@@ -213,7 +229,7 @@ def stability_figure(
             line={"color": THRESHOLD_COLOR, "dash": "dash", "width": 2},
             hoverinfo="skip",
         )
-    if current is not None:
+    if current is not None and _on_axis(current[1], axis):
         fig.add_scatter(
             x=[math.log10(current[0])],
             y=_axis_coordinates(np.array([current[1]]), axis),
@@ -226,21 +242,13 @@ def stability_figure(
     L, V = np.meshgrid(smap.lrs, smap.values)
     outcome = np.array(["converged", "not converged", "diverged"])[smap.outcome]
     fig.add_trace(
-        go.Scattergl(
-            x=X.ravel(),
-            y=Y.ravel(),
-            customdata=np.column_stack([L.ravel(), V.ravel()]),
-            text=outcome.ravel(),
-            mode="markers",
-            name=PICKER_NAME,
-            showlegend=False,
-            marker={"size": 6, "opacity": 0, "color": "black"},
-            selected={"marker": {"opacity": 0}},
-            unselected={"marker": {"opacity": 0}},
-            hovertemplate=(
-                f"η = %{{customdata[0]:.4g}}, {axis.label} = %{{customdata[1]:.4g}}<br>"
-                "%{text}<br>click: run it<extra></extra>"
-            ),
+        _cell_picker(
+            X.ravel(),
+            Y.ravel(),
+            np.column_stack([L.ravel(), V.ravel()]),
+            outcome.ravel(),
+            f"η = %{{customdata[0]:.4g}}, {axis.label} = %{{customdata[1]:.4g}}<br>"
+            "%{text}<br>click: run it<extra></extra>",
         )
     )
     fig.update_layout(
@@ -257,14 +265,45 @@ def stability_figure(
     return fig
 
 
-def range_curve_figure(test: RangeTest) -> go.Figure:
-    """Loss against the growing rate (log axes) up to the blow-up, its smoothed log-loss, and
-    both suggestions: steepest descent and the middle of the valley (shaded)."""
+def _cell_picker(
+    x: np.ndarray, y: np.ndarray, customdata: np.ndarray, text: np.ndarray, hovertemplate: str
+) -> go.Scattergl:
+    """Invisible, clickable points (PICKER_NAME), one per cell of a heatmap, carrying the cell's
+    configuration in `customdata`: heatmaps themselves cannot be selected."""
+    return go.Scattergl(
+        x=x,
+        y=y,
+        customdata=customdata,
+        text=text,
+        mode="markers",
+        name=PICKER_NAME,
+        showlegend=False,
+        marker={"size": 6, "opacity": 0, "color": "black"},
+        selected={"marker": {"opacity": 0}},
+        unselected={"marker": {"opacity": 0}},
+        hovertemplate=hovertemplate,
+    )
+
+
+def range_curve_figure(test: RangeTest, critical: Threshold | None = None) -> go.Figure:
+    """Loss against the growing rate (log axes) up to the blow-up, its smoothed log-loss, both
+    suggestions (steepest descent, the middle of the valley, shaded) and, where the rule has
+    one, the critical rate (`analysis.threshold`, e.g. 2/λ_max) as a dashed line."""
     stop = test.stop
     lrs, loss = test.lrs[:stop], test.loss[:stop]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06)
     fig.add_scatter(
-        x=lrs, y=loss, mode="lines", name="loss L(w_k)", line={"color": PALETTE[0]}, row=1, col=1
+        x=lrs,
+        y=loss,
+        customdata=lrs[:, None],
+        mode="lines+markers",
+        name="loss L(w_k)",
+        line={"color": PALETTE[0]},
+        marker={"size": 3, "color": PALETTE[0]},
+        unselected={"marker": {"opacity": 1}},
+        hovertemplate="η = %{x:.4g}: L = %{y:.4g}, click: run it<extra></extra>",
+        row=1,
+        col=1,
     )
     fig.add_scatter(
         x=lrs,
@@ -290,12 +329,8 @@ def range_curve_figure(test: RangeTest) -> go.Figure:
         ("valley", test.valley, VALLEY_COLOR),
     ):
         if rate is not None:
-            fig.add_vline(
-                x=rate,
-                line={"color": color, "dash": "dash", "width": 2},
-                annotation_text=f"{name}: {rate:.3g}",
-                annotation_position="top left" if name == "steepest" else "bottom right",
-            )
+            _add_rate_line(fig, rate, f"{name}: η = {rate:.3g}", color, "dashdot")
+    _add_threshold_line(fig, critical, lrs)
     fig.update_xaxes(type="log", exponentformat="power")
     fig.update_xaxes(title_text="learning rate η_k (grows every step)", row=2, col=1)
     fig.update_yaxes(type=_loss_axis(loss), title_text="loss", exponentformat="power", row=1)
@@ -305,7 +340,8 @@ def range_curve_figure(test: RangeTest) -> go.Figure:
         height=560,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend=TOP_LEGEND,
-        hovermode="x unified",
+        hovermode="closest",
+        clickmode="event+select",
         uirevision="analysis-range",
     )
     return fig
@@ -401,9 +437,18 @@ def basin_figure(
             zmax=n - 0.5,
             colorscale=scale,
             showscale=False,
-            text=names,
-            hovertemplate="start (%{x:.3g}, %{y:.3g}) → %{text}<extra></extra>",
+            hoverinfo="skip",
             name="basins",
+        )
+    )
+    X, Y = np.meshgrid(basins.xs, basins.ys)
+    fig.add_trace(
+        _cell_picker(
+            X.ravel(),
+            Y.ravel(),
+            np.column_stack([X.ravel(), Y.ravel()]),
+            names.ravel(),
+            "start (%{x:.3g}, %{y:.3g}) → %{text}<br>click: start there<extra></extra>",
         )
     )
     present = set(np.unique(basins.label).tolist())

@@ -17,7 +17,7 @@ import streamlit as st
 from app import figures
 from app.custom import surface_from_recipe
 from optimizers import report
-from optimizers.curvature import CriticalRate
+from optimizers.curvature import THRESHOLD_FORMULAS, CriticalRate
 from optimizers.curvature import critical_rate as _critical_rate
 from optimizers.engine import RunConfig, Trajectory
 from optimizers.engine import run as _run
@@ -132,9 +132,42 @@ def contour_figure(surface: SurfaceRef, params: Items, runs: RunsKey, show_field
     )
 
 
+def _threshold(config: RunConfig) -> figures.Threshold | None:
+    """The run's stability limit on η from the curvature at its start, labelled with its
+    formula: "2/λ_max = 0.2" on a quadratic, "2/λ_max ≈ 0.31 at the start" elsewhere; None
+    where the rule has none (or the curvature cannot be computed)."""
+    if config.optimizer not in THRESHOLD_FORMULAS:
+        return None
+    start = config.start if config.start is not None else config.surface.starts[0]
+    try:
+        rate = critical_rate(
+            ref(config.surface),
+            config.optimizer,
+            tuple(float(v) for v in start),
+            items(config.hyper),
+            items(config.surface_params),
+        )
+    except ValueError:
+        return None
+    if rate is None:
+        return None
+    formula = THRESHOLD_FORMULAS[config.optimizer]
+    label = (
+        f"{formula} = {rate.value:.3g}"
+        if rate.exact
+        else f"{formula} ≈ {rate.value:.3g} at the start"
+    )
+    return figures.Threshold(label, rate.value)
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def metrics_figure(runs: RunsKey, step: int):
-    return figures.metrics_figure(_views(runs), step=step)
+    """Loss above the surface's f* (at its parameters), η_k with each run's stability limit
+    dashed, and the gradient norm (see `figures.metrics_figure`)."""
+    configs = [config_from_key(key) for key, _, _ in runs]
+    minimum = configs[0].surface.minimum_value(configs[0].surface_params) if configs else None
+    thresholds = [_threshold(config) for config in configs]
+    return figures.metrics_figure(_views(runs), step=step, minimum=minimum, thresholds=thresholds)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -40,13 +40,16 @@ from app.state import (
     DEFAULT_OPTIMIZERS,
     DEFAULT_STEPS,
     DEFAULT_SURFACE,
+    MAP_VIEW,
     MAX_RUNS,
     START_LIMIT,
     SURFACE_CHOICES,
     Classroom,
     Kind,
     PageState,
+    Problem,
     coerce,
+    configs,
     from_query,
     from_session,
     hyper_key,
@@ -58,11 +61,13 @@ from app.state import (
     to_session,
     widget_kind,
 )
+from optimizers.analysis import second_axes
 from optimizers.curvature import THRESHOLD_FORMULAS
 from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig, plan
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES, ParamSpec, Surface
+from surfaces.formula import without_float_noise
 from surfaces.params import Registry
 
 __all__ = [  # re-exported from app.state for the pages and tests
@@ -204,7 +209,7 @@ class LinkInfo:
 
     classroom: Classroom = field(default_factory=Classroom)
     lesson: str | None = None
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
 
 def load_link(lessons: Collection[str]) -> LinkInfo:
@@ -216,7 +221,7 @@ def load_link(lessons: Collection[str]) -> LinkInfo:
         page = decoded.state
         if query:  # a bare address leaves the widgets to their defaults (or a test's seeds)
             st.session_state.update(to_session(page))
-        problems = tuple(str(problem) for problem in decoded.problems)
+        problems = tuple(decoded.problems)
         st.session_state[LINK] = LinkInfo(page.classroom, page.lesson, problems)
     return st.session_state[LINK]
 
@@ -245,13 +250,22 @@ def apply_state(page: PageState) -> None:
 
 
 def current_state() -> PageState:
-    """The setup on screen; a custom surface as last accepted (not a half-typed formula)."""
+    """The setup on screen; a custom surface as last accepted (not a half-typed formula), and
+    the stability map's axis as "" (its default) where it is the analysed run's first."""
     info = st.session_state.get(LINK, LinkInfo())
     page = from_session(st.session_state, info.classroom, info.lesson)
     if page.surface == "formula" and (accepted := custom.accepted_formula()):
         page = replace(page, formula=accepted[0], formula_box=accepted[1])
     if page.surface == "data" and (data := custom.data_link_value()):
         page = replace(page, data=data)
+    if page.view == MAP_VIEW and page.map_axis:
+        analysed = [run.run_id for run in page.runs].index(page.analysis_run)
+        try:
+            axes = second_axes(configs(page)[analysed])
+        except ValueError:
+            axes = []
+        if axes and axes[0].key == page.map_axis:
+            page = replace(page, map_axis="")
     return page
 
 
@@ -325,8 +339,10 @@ def _sync_lr_from_slider(run_id: int) -> None:
 
 
 def _next_start(surface: Surface) -> None:
+    """The surface's next preset start after the one shown (its first after any other point),
+    without float noise (it goes in the link)."""
     here = (st.session_state.get("x0"), st.session_state.get("y0"))
-    starts = list(surface.starts)
+    starts = [(without_float_noise(x), without_float_noise(y)) for x, y in surface.starts]
     index = starts.index(here) if here in starts else -1
     st.session_state["x0"], st.session_state["y0"] = starts[(index + 1) % len(starts)]
 
@@ -335,7 +351,9 @@ def start_from_selection(
     selection: Mapping[str, Any] | None, picker_curve: int | None = None
 ) -> tuple[float, float] | None:
     """The start point a Plotly selection event asks for: a selected point of the start-picker
-    trace (curve `picker_curve`) if any, else any selected point; None if there is none."""
+    trace (curve `picker_curve`) if any, else any selected point; None if there is none.
+    Snapped to 12 significant digits, which keeps the picker grid's own decimals and drops
+    linspace's float noise (1.7999999999999998 → 1.8), so that the link stays short."""
     try:
         points = list(selection["selection"]["points"])  # type: ignore[index]
     except (KeyError, TypeError):
@@ -348,7 +366,7 @@ def start_from_selection(
         except (KeyError, TypeError, ValueError):
             continue
         if math.isfinite(x) and math.isfinite(y):
-            return x, y
+            return without_float_noise(x), without_float_noise(y)
     return None
 
 
@@ -456,11 +474,19 @@ def _custom_surface(key: str, mode: str) -> Surface | None:
     return draw(disabled=mode == "lock")
 
 
+def _in_sentence(name: str) -> str:
+    """A registered name inside a label: its first letter lower-cased unless it starts an
+    acronym or a mixed-case name ("Cosine with warm restarts (SGDR)" → "cosine with warm
+    restarts (SGDR)"; "RMSprop", "AdaGrad" stay as registered)."""
+    first = name.split(" ", 1)[0]
+    return name if first[1:] != first[1:].lower() else name[:1].lower() + name[1:]
+
+
 def run_label(run_id: int, config: RunConfig) -> str:
     """The legend entry: run id, rule, rate and whatever else is switched on."""
     parts = [f"{run_id}: {OPTIMIZERS[config.optimizer].name}", f"η₀={fmt(config.lr or 0.0)}"]
     if config.schedule != "constant":
-        parts.append(SCHEDULES[config.schedule].name.lower())
+        parts.append(_in_sentence(SCHEDULES[config.schedule].name))
     if config.warmup.get("warmup_steps", 0) > 0:
         parts.append(f"warmup {int(config.warmup['warmup_steps'])}")
     short = {
@@ -475,10 +501,30 @@ def run_label(run_id: int, config: RunConfig) -> str:
     return ", ".join(parts)
 
 
-def _lr_controls(run_id: int, spec: ParamSpec) -> float:
-    """η₀ on a log-scale slider plus an exact entry; the entry's key holds the truth."""
-    key, log_key = run_key(run_id, "lr"), run_key(run_id, "lr_log")
+def _clamped_rate(run_id: int, spec: ParamSpec) -> tuple[float, str | None]:
+    """Run `run_id`'s η₀ brought into [spec.low, spec.high], and while that clamped value is
+    the rate, the sentence saying which typed rate it replaced and the allowed range."""
+    key, note_key = run_key(run_id, "lr"), run_key(run_id, "lr_refused")
+    typed = st.session_state.get(key)
     lr = ensure(key, spec.default, spec.low, spec.high, "number")
+    number = isinstance(typed, int | float) and not isinstance(typed, bool)
+    if number and math.isfinite(typed) and typed != lr:
+        st.session_state[note_key] = (float(typed), lr)
+    refused = st.session_state.get(note_key)
+    if not (isinstance(refused, tuple) and len(refused) == 2 and refused[1] == lr):
+        st.session_state.pop(note_key, None)
+        return lr, None
+    return lr, (
+        f"η₀ = {fmt(refused[0])} is outside the allowed range {fmt(spec.low)} to "
+        f"{fmt(spec.high)} for this optimizer: η₀ = {fmt(lr)} is used instead."
+    )
+
+
+def _lr_controls(run_id: int, spec: ParamSpec) -> float:
+    """η₀ on a log-scale slider plus an exact entry; the entry's key holds the truth. The entry
+    takes any number, so that a rate out of range is clamped with a warning, not ignored."""
+    key, log_key = run_key(run_id, "lr"), run_key(run_id, "lr_log")
+    lr, refused = _clamped_rate(run_id, spec)
     st.session_state[log_key] = lr  # the slider shows the exact rate (it is among the options)
     mode = classroom().mode("lr")
     if mode == "hide":
@@ -496,14 +542,14 @@ def _lr_controls(run_id: int, spec: ParamSpec) -> float:
     step = 10.0 ** math.floor(math.log10(lr))
     st.number_input(
         "η₀ exact",
-        spec.low,
-        spec.high,
         step=step,
         format="%.6g",
         key=key,
-        help=spec.help,
+        help=f"{spec.help} From {fmt(spec.low)} to {fmt(spec.high)}.",
         disabled=mode == "lock",
     )
+    if refused:
+        st.warning(refused)
     return lr
 
 
@@ -555,7 +601,8 @@ def _picker(
             disabled=mode == "lock",
         )
     row = registry[st.session_state[key]]
-    st.latex(row.latex)
+    with st.container(key=f"{key}_formula"):  # sized to the sidebar (see the schedule formulas)
+        st.latex(row.latex)
     note(row.note)
     return row
 

@@ -29,6 +29,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from app.state import FORMULA_BOX_KEYS, START_LIMIT, coerce
+from app.text import code, plain
 from surfaces.base import Surface
 from surfaces.dataset import (
     DEFAULT_POINTS,
@@ -124,11 +125,11 @@ def formula_controls(disabled: bool = False) -> Surface | None:
     try:
         surface = formula_surface(text or "", box)  # memoised: compiled once per text and box
     except FormulaError as error:
-        st.error(f"Formula not used: {error}")
+        st.error(f"Formula not used: {plain(error)}")
         _pointer(text or "", error.position)
         return _last_good_formula()
     except ValueError as error:
-        st.error(f"Plot box not used: {error}")
+        st.error(f"Plot box not used: {plain(error)}")
         return _last_good_formula()
     assert surface.recipe is not None
     state[_GOOD_FORMULA], state[_GOOD_BOX] = surface.recipe[1], box
@@ -147,7 +148,7 @@ def _last_good_formula() -> Surface | None:
     text, box = state.get(_GOOD_FORMULA), state.get(_GOOD_BOX)
     if text is None or box is None:
         return None
-    st.caption(f"Still showing the last accepted formula: `{text}`")
+    st.caption(f"Still showing the last accepted formula: {code(text)}")
     return formula_surface(text, box)
 
 
@@ -237,9 +238,9 @@ def data_controls(disabled: bool = False) -> Surface | None:
     )
     base = _base_points()
     if state.get(_UPLOAD_ERROR):
-        st.error(state[_UPLOAD_ERROR])
+        st.error(plain(state[_UPLOAD_ERROR]))
     if state.get(_LINK_ERROR):
-        st.error(state.pop(_LINK_ERROR))
+        st.error(plain(state.pop(_LINK_ERROR)))
     edited = st.data_editor(
         _frame(base),
         key="data_points",
@@ -262,7 +263,7 @@ def data_controls(disabled: bool = False) -> Surface | None:
     try:
         points = points_from_frame(edited)
     except ValueError as error:
-        st.error(f"Table not used: {error}")
+        st.error(f"Table not used: {plain(error)}")
         current = state.get(_CURRENT_POINTS)
         if not isinstance(current, Points):
             return None

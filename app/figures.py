@@ -33,7 +33,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from app import raster
-from optimizers.engine import Trajectory
+from optimizers.engine import Trajectory, box_exit, escape_path
 from surfaces.base import CriticalPoint, PointKind, Surface
 from surfaces.grid import Field, Grid, LogLevels, arrow_vectors, log_levels
 
@@ -62,6 +62,8 @@ HEADROOM_DECADES = 3.0  # a log metric axis ends this many decades above the hig
 HEADROOM_SPANS = 2.0  # … a linear one this many (start − lowest) spans above it
 LOG_TICKS = 6  # at most about this many decade labels on a metric log axis …
 LOG_TICK_MIN_DECADES = 1.5  # … once it spans this many decades (else Plotly's own ticks)
+LOSS_FLOOR = 1e-16  # f − f* at or below this × max(1, |f*|) is the minimum to machine precision
+LOSS_OFFSET = 1e-6  # f* unknown: the reference is the lowest loss less this × the loss's drop
 CLIP_MARGIN = 0.05  # paths are clipped to the view box grown by this fraction on each side
 FRAME_MS = 60  # frame duration at 1× speed
 SPEEDS = (0.5, 1.0, 2.0)
@@ -178,14 +180,9 @@ def _clipped(points: np.ndarray, box: Box) -> np.ndarray:
 def _exit(points: np.ndarray, box: Box) -> tuple[int, np.ndarray] | None:
     """Where a run that ends outside `box` left it for good: the step of its first position
     outside after its last one inside, and the point where that step crosses the box edge;
-    None when the run ends inside (or never was inside)."""
-    lo, hi = np.array([box[0], box[2]]), np.array([box[1], box[3]])
-    inside = ((points >= lo) & (points <= hi)).all(axis=1)
-    if len(points) < 2 or inside[-1] or not inside.any():
-        return None
-    i = int(np.flatnonzero(inside)[-1])
-    _, _, crossing, _, _ = _clip_segments(points[i : i + 2], lo, hi)
-    return i + 1, crossing[0]
+    None when the run ends inside (or never was inside). The status sentence names the same
+    (both are `engine.box_exit`)."""
+    return box_exit(points, box)
 
 
 # Runs in the contour figure.
@@ -547,8 +544,10 @@ def critical_traces(points: Sequence[CriticalPoint]) -> list[dict]:
 def _exit_layers(
     runs: Sequence[RunView], geometries: Sequence[_RunGeometry], box: Box
 ) -> tuple[list[dict], list[dict]]:
-    """A marker and an annotation at the box edge where each run that ends outside left it."""
-    exits = [(run, _exit(g.positions, box)) for run, g in zip(runs, geometries, strict=True)]
+    """A marker and an annotation at the box edge where each run that ends outside left it,
+    counting the finite point a diverged run's last step reached where f was not finite."""
+    del geometries  # the drawn positions stop before such a point: read the escape path
+    exits = [(run, _exit(escape_path(run.trajectory), box)) for run in runs]
     exits = [(run, found) for run, found in exits if found is not None]
     if not exits:
         return [], []
@@ -699,6 +698,76 @@ def contour_figure(
 # Metrics and 3-D.
 
 
+class Threshold(NamedTuple):
+    """A learning rate to compare η_k with, drawn dashed on the η_k panel: a rule's stability
+    limit, e.g. Threshold("2/λ_max = 0.2", 0.2)."""
+
+    label: str
+    value: float
+
+
+class LossGap(NamedTuple):
+    """The loss panel's curves f − reference on a log axis, and its title."""
+
+    series: list[np.ndarray]
+    title: str
+
+
+def _loss_gap(losses: Sequence[np.ndarray], minimum: float | None) -> LossGap:
+    """f − f* where the minimum f* is known; else f − (f_low − δ), with f_low the lowest loss
+    seen and δ = LOSS_OFFSET × (highest start − f_low), so the lowest point sits at δ. Gaps at
+    or below LOSS_FLOOR × max(1, |reference|) (the minimum reached, rounding, exact zeros) are
+    drawn at that floor: every point stays on the log axis."""
+    if minimum is not None:
+        reference, title = minimum, "loss above the minimum<br>f − f*"
+    else:
+        finite = [s[np.isfinite(s)] for s in losses]
+        finite = [f for f in finite if len(f)]
+        low = min((f.min() for f in finite), default=0.0)
+        drop = max((f[0] for f in finite), default=low) - low
+        delta = LOSS_OFFSET * (drop if drop > 0 else max(1.0, abs(low)))
+        reference = low - delta
+        title = f"loss above the lowest seen<br>less δ = {delta:.2g} (f* unknown)"
+    floor = LOSS_FLOOR * max(1.0, abs(reference))
+    return LossGap([np.maximum(s - reference, floor) for s in losses], title)
+
+
+def _threshold_trace(threshold: Threshold, color: str, rates: np.ndarray, last_step: int) -> dict:
+    """A dashed horizontal line at the threshold across the η_k panel (steps 0 … last_step),
+    labelled at its right end on the side away from the run's rates `rates` (clear of its
+    curve): inside the panel, whose range leaves room beyond the line (see `_padded_range`)."""
+    below = bool(np.nanmax(rates, initial=-np.inf) <= threshold.value)
+    return {
+        "type": "scatter",
+        "x": [0, last_step],
+        "y": [threshold.value, threshold.value],
+        "xaxis": "x2",
+        "yaxis": "y2",
+        "mode": "lines+text",
+        "text": ["", _escape(threshold.label)],
+        "textposition": "top left" if below else "bottom left",
+        "cliponaxis": False,
+        "textfont": {"color": color, "size": 11},
+        "name": threshold.label,
+        "showlegend": False,
+        "line": {"color": color, "width": 1.2, "dash": "dash"},
+        "hovertemplate": f"{_escape(threshold.label)}<extra></extra>",
+    }
+
+
+def _padded_range(series: Sequence[np.ndarray]) -> list[float] | None:
+    """A log y range (in decades) over the positive values, padded by 15 % of its span (at
+    least 0.15 decade) each side: room for a line's label at either end."""
+    positive = [s[s > 0] for s in series]
+    positive = [p for p in positive if len(p)]
+    if not positive:
+        return None
+    low = math.log10(min(p.min() for p in positive))
+    high = math.log10(max(p.max() for p in positive))
+    pad = 0.15 * max(high - low, 1.0)
+    return [low - pad, high + pad]
+
+
 def _axis_type(series: Sequence[np.ndarray]) -> str:
     """Log when every value is positive, else linear (a log axis would drop the rest)."""
     return "log" if all((s > 0).all() for s in series if len(s)) else "linear"
@@ -725,37 +794,60 @@ def _capped_range(series: Sequence[np.ndarray], log: bool) -> list[float] | None
     return [low - pad, top + pad]
 
 
-def _decade_dtick(series: Sequence[np.ndarray], capped: list[float] | None) -> int | None:
-    """Log-axis ticks at whole decades only (every k-th, for about LOG_TICKS labels):
-    Plotly's automatic 2 and 5 minor labels crowd the short subplots. None (automatic ticks)
-    when the axis spans under LOG_TICK_MIN_DECADES, where decades alone would leave ≤ 1 tick."""
-    if capped is not None:
-        span = capped[1] - capped[0]
-    else:
-        positive = [s[s > 0] for s in series]
-        positive = [p for p in positive if len(p)]
-        if not positive:
-            return None
-        span = math.log10(max(p.max() for p in positive) / min(p.min() for p in positive))
-    if span < LOG_TICK_MIN_DECADES:
-        return None
-    return max(1, round(span / LOG_TICKS))
+def _log_ticks(series: Sequence[np.ndarray], y_range: list[float] | None) -> dict:
+    """A metric log axis's tick settings. Over LOG_TICK_MIN_DECADES or more: whole decades only
+    (every k-th, for about LOG_TICKS labels), as Plotly's automatic 2 and 5 labels crowd the
+    short subplots. Over less, where decades alone would leave ≤ 1 tick: 1, 2 and 5 times the
+    decades, labelled with their values (Plotly would label every digit 2 … 9, overlapping).
+    Nothing (Plotly's own ticks) where fewer than two such ticks fall inside the values."""
+    positive = [s[s > 0] for s in series]
+    positive = [p for p in positive if len(p)]
+    if not positive:
+        return {}
+    low = min(p.min() for p in positive)
+    high = max(p.max() for p in positive)
+    if y_range is not None:  # the axis's range, in decades, where it is set
+        low, high = 10.0 ** y_range[0], 10.0 ** y_range[1]
+    span = math.log10(high / low)
+    if span >= LOG_TICK_MIN_DECADES:
+        return {"dtick": max(1, round(span / LOG_TICKS))}
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    ticks = [m * 10.0**k for k in decades for m in (1, 2, 5) if low <= m * 10.0**k <= high]
+    if len(ticks) < 2:
+        return {}
+    return {"tickmode": "array", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
 
 
-def metrics_figure(runs: Sequence[RunView], step: int | None = None) -> go.Figure:
-    """Loss, applied learning rate η_k and gradient norm against the step, one colour per run.
+def metrics_figure(
+    runs: Sequence[RunView],
+    step: int | None = None,
+    *,
+    minimum: float | None = None,
+    thresholds: Sequence[Threshold | None] = (),
+) -> go.Figure:
+    """Loss above the minimum, applied learning rate η_k and gradient norm against the step,
+    one colour per run.
 
-    Loss and η_k use a log axis when all their values are positive, else a linear one (the axis
-    title says so: Styblinski–Tang and the saddles go below 0). The gradient norm is always on a
-    log axis; exact zeros drop out. A diverging run leaves through the top of the axes (see
-    `_capped_range`). Curves longer than METRIC_POINTS are min-max decimated.
+    The loss panel shows f − f* on a log axis (`minimum` is the surface's f*; see `_loss_gap`
+    where it is unknown), its hover the loss f itself. η_k uses a log axis when all its values
+    are positive, else a linear one; `thresholds[r]` (None: none) draws run r's stability limit
+    on η as a dashed line. The gradient norm is always on a log axis; exact zeros drop out.
+    A diverging run leaves through the top of the axes (see `_capped_range`). Curves longer
+    than METRIC_POINTS are min-max decimated.
     Plotly cannot drive one animation across two figures, so this figure is not animated: a
     dotted vertical line marks `step`, which the caller keeps in sync with the contour slider.
     """
-    rows = (
-        ("loss", lambda t: t.loss),
-        ("learning rate η_k", lambda t: t.lr),
-        ("gradient norm ‖g‖", lambda t: t.grad_norm),
+    losses = [np.asarray(run.trajectory.loss, dtype=np.float64) for run in runs]
+    gap = _loss_gap(losses, minimum)
+    rates = [np.asarray(run.trajectory.lr, dtype=np.float64) for run in runs]
+    limits = [
+        t if t is not None and math.isfinite(t.value) and t.value > 0 else None for t in thresholds
+    ]
+    marks = [np.array([t.value]) for t in limits if t is not None]
+    rows = (  # title, curves, values the axis must also show, the hover's value
+        (gap.title, gap.series, [], "f = %{customdata:.6g}"),
+        ("learning rate η_k", rates, marks, "η_k = %{y:.4g}"),
+        ("gradient norm ‖g‖", [run.trajectory.grad_norm for run in runs], [], "‖g‖ = %{y:.4g}"),
     )
     data: list[dict] = []
     layout: dict = {
@@ -766,41 +858,43 @@ def metrics_figure(runs: Sequence[RunView], step: int | None = None) -> go.Figur
         "uirevision": "metrics",
         "shapes": [],
     }
-    for row, (title, series_of) in enumerate(rows, start=1):
+    for row, (title, series, shown, hover) in enumerate(rows, start=1):
         suffix = "" if row == 1 else str(row)
-        series = [np.asarray(series_of(run.trajectory), dtype=np.float64) for run in runs]
-        kind = "log" if row == 3 else _axis_type(series)
+        series = [np.asarray(values, dtype=np.float64) for values in series]
+        kind = "linear" if row == 2 and _axis_type([*series, *shown]) == "linear" else "log"
         for index, (run, values) in enumerate(zip(runs, series, strict=True)):
             kept = _decimated(values, METRIC_POINTS)
-            data.append(
-                {
-                    "type": "scatter",
-                    "x": _typed(kept, np.int32),
-                    "y": _typed(values[kept]),
-                    "xaxis": f"x{suffix}",
-                    "yaxis": f"y{suffix}",
-                    "mode": "lines",
-                    "name": run.label,
-                    "legendgroup": f"run-{index}",
-                    "showlegend": row == 1,
-                    "line": {"color": run.color, "width": 1.8},
-                    "hovertemplate": f"{_escape(run.label)}<br>step %{{x}}: %{{y:.4g}}"
-                    "<extra></extra>",
-                }
-            )
-        capped = _capped_range(series, kind == "log")
+            trace = {
+                "type": "scatter",
+                "x": _typed(kept, np.int32),
+                "y": _typed(values[kept]),
+                "xaxis": f"x{suffix}",
+                "yaxis": f"y{suffix}",
+                "mode": "lines",
+                "name": run.label,
+                "legendgroup": f"run-{index}",
+                "showlegend": row == 1,
+                "line": {"color": run.color, "width": 1.8},
+                "hovertemplate": f"{_escape(run.label)}<br>step %{{x}}: {hover}<extra></extra>",
+            }
+            if row == 1:  # the loss itself, for the hover
+                trace["customdata"] = _typed(losses[index][kept])
+            data.append(trace)
+        y_range = _capped_range([*series, *shown], kind == "log")
+        if y_range is None and shown and kind == "log":  # the thresholds clear of the edges
+            y_range = _padded_range([*series, *shown])
         top = 1.0 - (row - 1) * (METRIC_HEIGHT + METRIC_GAP)  # rows stacked from the top
         layout[f"yaxis{suffix}"] = {
             "anchor": f"x{suffix}",
             "domain": [top - METRIC_HEIGHT, top],
             "type": kind,
-            "title": {"text": title if kind == "log" else f"{title} (linear: values ≤ 0)"},
+            "title": {"text": title, "font": {"size": 12}},
             "exponentformat": "power",
         }
-        if capped is not None:
-            layout[f"yaxis{suffix}"]["range"] = capped
-        if kind == "log" and (dtick := _decade_dtick(series, capped)) is not None:
-            layout[f"yaxis{suffix}"]["dtick"] = dtick
+        if y_range is not None:
+            layout[f"yaxis{suffix}"]["range"] = y_range
+        if kind == "log":
+            layout[f"yaxis{suffix}"] |= _log_ticks([*series, *shown], y_range)
         layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "domain": [0.0, 1.0]}
         if row < len(rows):  # one step axis, labelled on the bottom row
             layout[f"xaxis{suffix}"] |= {"matches": f"x{len(rows)}", "showticklabels": False}
@@ -819,6 +913,12 @@ def metrics_figure(runs: Sequence[RunView], step: int | None = None) -> go.Figur
                     "line": {"color": "#555", "width": 1, "dash": "dot"},
                 }
             )
+    # After every curve, so that trace row × runs + run stays run's curve in that row; a
+    # caller without thresholds leaves them out (zip stops at the shorter).
+    last_step = max((len(rate) - 1 for rate in rates), default=1)
+    for run, rate, limit in zip(runs, rates, limits, strict=False):
+        if limit is not None:
+            data.append(_threshold_trace(limit, run.color, rate, max(last_step, 1)))
     return SpecFigure(data, layout)
 
 
@@ -887,6 +987,38 @@ def surface3d_figure(grid: Grid, runs: Sequence[RunView]) -> go.Figure:
     return SpecFigure(data, layout)
 
 
+# Pause, another speed, or a slider step pressed while Play runs interrupts `Plotly.animate`, whose
+# promise plotly.js then rejects with no reason; its Play / Pause buttons and slider never catch it,
+# so the browser reports "Uncaught (in promise) undefined" as a page error. This script notes when
+# plotly.js announces the interruption (`plotly_animationinterrupted` on the graph div, emitted just
+# before the rejection) and swallows exactly that rejection: no reason, within a second of an
+# interruption. Anything else still surfaces. The page mounts it (app/animation_guard.py); the
+# exported HTML runs it after its plot.
+ANIMATION_GUARD = """(() => {
+  if (window.__descentLabAnimationGuard) return;
+  window.__descentLabAnimationGuard = true;
+  let interruptedAt = -Infinity;
+  const hook = (gd) => {
+    if (gd && gd.on && !gd.__descentLabHooked) {
+      gd.__descentLabHooked = true;
+      gd.on("plotly_animationinterrupted", () => { interruptedAt = performance.now(); });
+    }
+  };
+  document.querySelectorAll(".js-plotly-plot").forEach(hook);
+  document.addEventListener("pointerdown", (event) => {
+    hook(event.target.closest && event.target.closest(".js-plotly-plot"));
+  }, true);
+  window.addEventListener("unhandledrejection", (event) => {
+    if (event.reason === undefined && performance.now() - interruptedAt < 1000) {
+      event.preventDefault();
+    }
+  });
+})();"""
+
+
 def export_html(fig: go.Figure) -> str:
-    """A standalone HTML page with plotly.js inlined: plays offline, does not start by itself."""
-    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+    """A standalone HTML page with plotly.js inlined: plays offline, does not start by itself,
+    and pausing it raises no page error (the page's animation guard runs after the plot)."""
+    return fig.to_html(
+        include_plotlyjs=True, full_html=True, auto_play=False, post_script=ANIMATION_GUARD
+    )

@@ -74,12 +74,18 @@ def table(rows: list[Row]) -> list[dict[str, str]]:
 
 
 def tone(trajectory: Trajectory) -> Tone:
-    """Colour of the status line: diverged red, converged to a global minimum green,
-    converged elsewhere amber, still running blue."""
+    """Colour of the status line, as `report.describe` words the whole run: diverged red (also
+    after meeting the tolerance); met the tolerance and then thrown out amber; converged to a
+    global minimum green, elsewhere amber; a rate frozen at ~0 before converging amber; still
+    running (descending, hovering at its noise floor) blue."""
     status = trajectory.status
     if status.outcome == "diverged":
         return "error"
+    if status.converged >= 0 and status.thrown_out >= 0:
+        return "warning"
     if status.outcome == "converged":
         global_min = status.nearest is not None and status.nearest.kind == "global"
         return "success" if global_min else "warning"
+    if status.frozen >= 0:
+        return "warning"
     return "info"

@@ -8,6 +8,7 @@ claim through the engine).
 
 The UI is two functions for the page: `lesson_gallery()` (cards with an "Open lesson" button)
 and `lesson_card(key)` (the open lesson's question and what to look for, with a close button).
+Lesson text reaches Markdown only through `app.text.plain`, so "|∇f|" stays inside its table cell.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import streamlit as st
 
 from app import controls
 from app.state import Decoded, PageState, from_query, to_query
+from app.text import plain
 from surfaces.params import Registry
 
 CONCEPTS: dict[str, str] = {
@@ -134,8 +136,9 @@ LESSONS: Registry[Lesson] = Registry(
             "it be compared with η = 0.18?"
         ),
         look_for=(
-            "Run 1 is still far from the minimum after 300 steps: its loss curve has barely left "
-            "the start and the status line says it ran out of steps. Run 2 converges in under 80."
+            "Run 1 is stable but slow: in 300 steps its loss falls about 200-fold (log scale), yet "
+            "while the steep direction is done, its distance along the valley floor has only "
+            "halved and its status line does not say converged. Run 2 converges in under 80."
         ),
         query="run1_lr=0.002&runs=2&run2_optimizer=gd&run2_lr=0.18",
     ),
@@ -246,17 +249,18 @@ LESSONS: Registry[Lesson] = Registry(
         title="Exponential decay: gentle or too fast",
         concepts=("exponential_decay",),
         question=(
-            "Noisy gradients again (σ = 1). Run 2 halves η every 50 steps, smoothly; run 3 "
-            "divides it by 100 every 10 steps. Which one ends closest to the minimum?"
+            "Noisy gradients again (σ = 1). Run 2 halves η every 50 steps, smoothly; run 3 starts "
+            "higher, at η₀ = 0.3, but divides it by 100 every 10 steps. Which one ends closest to "
+            "the minimum?"
         ),
         look_for=(
-            "Run 2 settles far closer than the constant run 1. Run 3's rate vanishes within a "
-            "few dozen steps (η_k plot, log scale): its path freezes half-way down the bowl and "
-            "its loss curve goes flat high above the others."
+            "Run 2 settles far closer than run 1, which jitters at its noise floor. Run 3's "
+            "rate is below 10⁻³ by step 15 (η_k plot, log scale): its path freezes about "
+            "half-way to the minimum and its loss curve goes flat at over 40 times run 1's level."
         ),
         query=(
             "surface=bowl&runs=3&run1_lr=0.1&run1_noise_std=1&run2_optimizer=gd&run2_lr=0.1"
-            "&run2_noise_std=1&run2_schedule=exponential&run3_optimizer=gd&run3_lr=0.1"
+            "&run2_noise_std=1&run2_schedule=exponential&run3_optimizer=gd&run3_lr=0.3"
             "&run3_noise_std=1&run3_schedule=exponential&run3_sched_gamma=0.01"
             "&run3_sched_decay_steps=10"
         ),
@@ -284,17 +288,17 @@ LESSONS: Registry[Lesson] = Registry(
         concepts=("warmup", "adaptive"),
         question=(
             "RMSprop divides by √v, and v starts at 0: with ρ = 0.999 the first step is "
-            "η/√(1 − ρ) ≈ 32η per coordinate. At η = 0.5, will the loss rise before it falls? "
+            "η/√(1 − ρ) ≈ 32η per coordinate. At η = 0.3, will the loss rise before it falls? "
             "And with η ramped up from 0 over 100 steps?"
         ),
         look_for=(
-            "Run 1's loss curve jumps to about 40 times its start at step 1, then recovers. "
-            "Run 2 (warmup: the ramp in its η_k plot) descends from the first step, without "
-            "the jump, and still converges first."
+            "Run 1's loss curve jumps to about 11 times its start at step 1, then recovers and "
+            "converges at step 82. Run 2 (warmup: the ramp in its η_k plot) falls at every "
+            "step, never jumps, converges at step 111 and stays there: 29 steps slower, but safe."
         ),
         query=(
-            "runs=2&run1_optimizer=rmsprop&run1_lr=0.5&run1_rho=0.999&run2_optimizer=rmsprop"
-            "&run2_lr=0.5&run2_rho=0.999&run2_warmup_steps=100"
+            "runs=2&run1_optimizer=rmsprop&run1_lr=0.3&run1_rho=0.999&run2_optimizer=rmsprop"
+            "&run2_lr=0.3&run2_rho=0.999&run2_warmup_steps=100"
         ),
     ),
     Lesson(
@@ -303,13 +307,13 @@ LESSONS: Registry[Lesson] = Registry(
         concepts=("cyclical",),
         question=(
             "Run 2's rate bounces between η₀ = 0.02 and 12η₀ = 0.24 every 50 steps, so it "
-            "spends a few steps above 2/λ_max = 0.2 in each cycle. Does that wreck it, or does "
-            "it beat the constant η₀ of run 1?"
+            "spends 9 steps of each cycle above 2/λ_max = 0.2. Does that wreck it, or does it "
+            "beat the constant η₀ of run 1?"
         ),
         look_for=(
-            "The η_k plot of run 2 is a saw-tooth. The short stretches above the limit do no "
-            "lasting harm: run 2 converges in under 100 steps while run 1 is still crawling at "
-            "step 300 (status lines)."
+            "The η_k plot of run 2 is a saw-tooth whose tips cross the dashed 2/λ_max line. "
+            "Those 9-step stretches do no lasting harm: run 2 converges in under 100 steps while "
+            "run 1 is still crawling at step 300 (status lines)."
         ),
         query=(
             "runs=2&run1_lr=0.02&run2_optimizer=gd&run2_lr=0.02&run2_schedule=triangular"
@@ -343,10 +347,10 @@ LESSONS: Registry[Lesson] = Registry(
             "At what rate will the loss stop falling?"
         ),
         look_for=(
-            "The loss curve falls while η_k is small and turns up only after η_k has passed "
-            "2/λ_max = 0.2, then the run diverges. Pick η₀ a few times below the turn; the "
-            "schedules here cannot grow geometrically, so open the LR range test view for the "
-            "log-scale version."
+            "While η_k is below the dashed 2/λ_max = 0.2 line of the η_k plot the loss falls, "
+            "to the minimum by step 100. Past it the zig-zag grows: the loss turns up at η_k ≈ "
+            "0.32 (step 127), the run is thrown out at step 152 and diverges at step 160. Pick "
+            "η₀ a few times below the turn. The LR range test view (log η) has the same line."
         ),
         query=(
             "steps=200&run1_lr=0.005&run1_schedule=triangular&run1_sched_max_factor=100"
@@ -378,25 +382,11 @@ LESSONS: Registry[Lesson] = Registry(
             "Adam moves by about η whatever the slope. Which run reaches the well in 500 steps?"
         ),
         look_for=(
-            "Run 1 barely moves: its gradient-norm curve stays near 10⁻⁴ and its loss near 1. "
-            "Run 2 (Adam, η = 0.1) walks across the plateau at a steady pace and converges."
+            "Run 1 barely moves, 0.43 of the 4.3 to the well: its gradient norm stays below "
+            "3·10⁻³ and its loss above 0.999. Run 2 (Adam, η = 0.1) walks across the plateau "
+            "at about η√2 ≈ 0.14 per step (each coordinate moves by about η) and converges."
         ),
         query="surface=plateau&steps=500&run1_lr=1&runs=2&run2_optimizer=adam&run2_lr=0.1",
-    ),
-    Lesson(
-        key="l2",
-        title="L2 moves the minimum",
-        concepts=("l2",),
-        question=(
-            "Booth's minimum is at (1, 3). Adding (λ₂/2)‖w‖² with λ₂ = 2 pulls towards the "
-            "origin: where will run 2 stop, and does it move straight towards (0, 0)?"
-        ),
-        look_for=(
-            "Run 2 stops at (1.3, 2.3), the minimum of the penalised loss (H + λ₂I)⁻¹Hw*. It "
-            "moved least along the steep direction (1, 1) (curvature 18) and most along the flat "
-            "(1, −1) (curvature 2): L2 shrinks hardest where the loss cares least."
-        ),
-        query="surface=booth&run1_lr=0.05&runs=2&run2_optimizer=gd&run2_lr=0.05&run2_l2=2",
     ),
     Lesson(
         key="linreg_ravine",
@@ -430,6 +420,25 @@ LESSONS: Registry[Lesson] = Registry(
             "surface=linreg&linreg_standardise=1&run1_lr=0.5&runs=2&run2_optimizer=gd&run2_lr=0.1"
         ),
     ),
+    Lesson(
+        key="l2",
+        title="L2 moves the minimum",
+        concepts=("l2", "linreg"),
+        question=(
+            "Fitting a line again: (w, b) = (0.96, −1.73) has the least squared error. Ridge "
+            "regression adds (λ₂/2)(w² + b²), λ₂ = 1, a pull towards (0, 0): where will run 2 "
+            "stop, and does it move straight towards the origin?"
+        ),
+        look_for=(
+            "Run 2 stops at (0.50, −0.17), the minimum of the penalised loss (H + λ₂I)⁻¹Hw*, "
+            "1.6 away from run 1. It moved along the flat ravine (curvature 0.19: shrunk 6-fold) "
+            "and barely across it (curvature 24: shrunk 4 %): L2 shrinks hardest where the loss "
+            "cares least."
+        ),
+        query=(
+            "surface=linreg&steps=1200&run1_lr=0.07&runs=2&run2_optimizer=gd&run2_lr=0.07&run2_l2=1"
+        ),
+    ),
 )
 
 
@@ -446,7 +455,7 @@ def _close() -> None:
 
 
 def _badges(lesson: Lesson) -> str:
-    return " ".join(f":blue-badge[{CONCEPTS[c]}]" for c in lesson.concepts)
+    return " ".join(f":blue-badge[{plain(CONCEPTS[c])}]" for c in lesson.concepts)
 
 
 @functools.cache
@@ -454,7 +463,8 @@ def gallery_table() -> str:
     """Every lesson as a row of one markdown table: its title (a link to the lesson), its
     concepts and its question. One element, built once: the page reruns on every slider move."""
     rows = [
-        f"| [{lesson.title}](?{lesson.link}) | {_badges(lesson)} | {lesson.question} |"
+        f"| [{plain(lesson.title)}](?{lesson.link}) | {_badges(lesson)} "
+        f"| {plain(lesson.question)} |"
         for lesson in LESSONS.values()
     ]
     return "\n".join(["| Lesson | Concepts | Predict, then run |", "| --- | --- | --- |", *rows])
@@ -477,9 +487,9 @@ def lesson_card(key: str | None) -> None:
         return
     lesson = LESSONS[key]
     with st.container(border=True):
-        st.subheader(f"Lesson: {lesson.title}")
+        st.subheader(f"Lesson: {plain(lesson.title)}")
         st.markdown(_badges(lesson))
-        st.markdown(f"**Predict, then run.** {lesson.question}")
+        st.markdown(f"**Predict, then run.** {plain(lesson.question)}")
         with st.expander("What to look for"):
-            st.markdown(lesson.look_for)
+            st.markdown(plain(lesson.look_for))
         st.button("Close lesson", key="lesson_close", on_click=_close)

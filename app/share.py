@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from urllib.parse import urlencode
 
 import streamlit as st
 
 from app import controls
-from app.state import CONTROL_GROUPS, Classroom, PageState, to_query
+from app.lessons import query_string
+from app.state import CONTROL_GROUPS, Classroom, PageState, Problem, to_query
+from app.text import code, plain
 
 
 def link_to(query: Mapping[str, str]) -> str:
-    """The page's address with `query` (relative when the browser's address is unknown)."""
-    return f"{st.context.url or ''}?{urlencode(query)}"
+    """The page's address with `query`: "http://host:8501/?v=1&…", a "/" before the "?" and
+    commas left literal (`hide=steps,lr`); "/?v=1&…" when the browser's address is unknown."""
+    return f"{(st.context.url or '').rstrip('/')}/?{query_string(query)}"
 
 
 def _classroom_builder(current: Classroom) -> Classroom:
@@ -42,11 +44,12 @@ def share_panel(page: PageState) -> None:
         st.code(link_to(to_query(replace(page, classroom=room))), language=None, wrap_lines=True)
 
 
-def link_problems(problems: tuple[str, ...]) -> None:
+def link_problems(problems: tuple[Problem, ...]) -> None:
     """The fields of the opened link that could not be used, and why; dismissible."""
     if not problems:
         return
-    lines = "\n".join(f"- {problem}" for problem in problems)
+    # Link text is untrusted: the field as a code span, the reason as plain text.
+    lines = "\n".join(f"- {code(p.shown)}: {plain(p.reason)}" for p in problems)
     st.warning(
         f"This link has {len(problems)} setting(s) that could not be used as given; "
         f"the page uses defaults or the nearest allowed values instead:\n\n{lines}"

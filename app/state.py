@@ -11,9 +11,11 @@ noise seed) and the classroom settings. Three conversions, all pure:
 
 A link names parameters like the widget keys (`surface`, `quadratic_kappa`, `steps`, `x0`,
 `run2_optimizer`, `run2_lr`, `run2_sched_gamma`, `view`, `analysis_sweep_rates`, …; see
-app/controls.py and app/views.py), plus `v` (the link format's version), `runs` (how many),
+app/controls.py and app/views.py), plus `v` (the link format's version), `runs` (which runs),
 `hide`, `lock` and `notes` (classroom mode) and `lesson`.
-Runs are numbered 1 … runs in the link. A bad field never stops a link from opening: it falls
+A run keeps its number (and so its colour) through the link: `runs=3` is runs 1, 2 and 3, and
+any other set is listed in order, `runs=2,3` or `runs=3,` (one run, numbered 3). Only the
+current view's settings go in the link. A bad field never stops a link from opening: it falls
 back to its default or is clamped into range, and `Decoded.problems` says which and why.
 """
 
@@ -25,7 +27,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
-from app.views import AXIS_KEY, RACE, RUN_KEY, SETTINGS, VIEWS, setting_key
+from app.views import AXIS_KEY, RACE, RUN_KEY, SETTINGS, VIEW_SETTINGS, VIEWS, setting_key
 from optimizers.analysis import SECOND_AXES
 from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig
 from optimizers.rules import OPTIMIZERS
@@ -90,6 +92,7 @@ STEPS_SPEC = ParamSpec(
 )
 RUNS_SPEC = ParamSpec("runs", "Runs", 1, 1, MAX_RUNS, "Number of runs.", integer=True)
 TOGGLE_SPEC = ParamSpec("toggle", "On", 0, 0, 1, "0 off, 1 on.", integer=True)
+MAP_VIEW = "Stability map"
 INSPECT_SPEC = ParamSpec("inspect_step", "Step", 0, 0, MAX_STEPS, "Inspected step.", integer=True)
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 _TRUE, _FALSE = {"1", "true", "on", "yes"}, {"0", "false", "off", "no"}
@@ -193,8 +196,10 @@ class Classroom:
 
 @dataclass(frozen=True)
 class RunState:
-    """One run: every number its configuration needs, resolved (defaults filled in)."""
+    """One run: its number (1 … MAX_RUNS, which also picks its colour) and every number its
+    configuration needs, resolved (defaults filled in)."""
 
+    run_id: int
     optimizer: str
     lr: float
     hyper: dict[str, float]
@@ -218,7 +223,7 @@ class PageState:
     inspect_step: int = 0
     view: str = RACE
     analysis: dict[str, float] = field(default_factory=lambda: _defaults(SETTINGS))
-    analysis_run: int = 1  # which run the analysis views analyse
+    analysis_run: int = 1  # the number of the run the analysis views analyse
     map_axis: str = ""  # the stability map's second number: a SECOND_AXES key ("": its first)
     formula: str = DEFAULT_FORMULA
     formula_box: tuple[float, float, float, float] = DEFAULT_BOX
@@ -240,12 +245,11 @@ def _defaults(specs: Sequence[ParamSpec]) -> dict[str, float]:
     return {spec.name: float(spec.default) for spec in specs}
 
 
-def default_run(
-    position: int, optimizer: str | None = None, schedule: str = "constant"
-) -> RunState:
-    """Run `position`'s fresh setup (its default rule unless `optimizer` is given)."""
-    rule = OPTIMIZERS[optimizer or DEFAULT_OPTIMIZERS[position]]
+def default_run(run_id: int, optimizer: str | None = None, schedule: str = "constant") -> RunState:
+    """Run `run_id`'s fresh setup (its default rule unless `optimizer` is given)."""
+    rule = OPTIMIZERS[optimizer or DEFAULT_OPTIMIZERS[run_id]]
     return RunState(
+        run_id=run_id,
         optimizer=rule.key,
         lr=float(rule.lr.default),
         hyper=_defaults(rule.hyper),
@@ -292,6 +296,14 @@ def configs(state: PageState) -> list[RunConfig]:
 # Writing a link.
 
 
+def runs_text(run_ids: Sequence[int]) -> str:
+    """The `runs` field: "" for run 1 alone, the count for runs 1 … n ("3"), else the numbers
+    in order ("2,3"; a lone run other than 1 keeps a trailing comma: "3,")."""
+    if list(run_ids) == list(range(1, len(run_ids) + 1)):
+        return str(len(run_ids)) if len(run_ids) > 1 else ""
+    return ",".join(map(str, run_ids)) + ("," if len(run_ids) == 1 else "")
+
+
 def number_text(value: float) -> str:
     """The shortest text that reads back as exactly `value` ("300", "0.05", "1e-05")."""
     if float(value).is_integer() and abs(value) < 1e15:
@@ -301,6 +313,25 @@ def number_text(value: float) -> str:
 
 def _changed(prefix_key: Any, values: Mapping[str, float], defaults: Mapping[str, float]):
     return [(prefix_key(name), number_text(v)) for name, v in values.items() if v != defaults[name]]
+
+
+def _run_fields(run: RunState) -> dict[str, str]:
+    """A run's fields in the link, under its own number: what differs from its fresh setup."""
+    i, fresh = run.run_id, default_run(run.run_id, run.optimizer, run.schedule)
+    fields: dict[str, str] = {}
+    if run.optimizer != DEFAULT_OPTIMIZERS[i]:
+        fields[run_key(i, "optimizer")] = run.optimizer
+    if run.lr != fresh.lr:
+        fields[run_key(i, "lr")] = number_text(run.lr)
+    fields.update(_changed(lambda n: hyper_key(i, n), run.hyper, fresh.hyper))
+    if run.schedule != "constant":
+        fields[run_key(i, "schedule")] = run.schedule
+    fields.update(
+        _changed(lambda n: schedule_key(i, n), run.schedule_params, fresh.schedule_params)
+    )
+    fields.update(_changed(lambda n: run_key(i, n), run.warmup, fresh.warmup))
+    fields.update(_changed(lambda n: run_key(i, n), run.modifiers, fresh.modifiers))
+    return fields
 
 
 def to_query(state: PageState) -> dict[str, str]:
@@ -335,33 +366,18 @@ def to_query(state: PageState) -> dict[str, str]:
             query[name] = "1"
     if state.inspect_step:
         query["inspect_step"] = str(state.inspect_step)
-    if state.view != RACE:
+    if state.view != RACE:  # the analysis settings go with their view, and only there
         query["view"] = state.view
-    query.update(_changed(setting_key, state.analysis, _defaults(SETTINGS)))
-    if state.analysis_run != 1:
-        query[RUN_KEY] = str(state.analysis_run)
-    if state.map_axis:
-        query[AXIS_KEY] = state.map_axis
-    if len(state.runs) > 1:
-        query["runs"] = str(len(state.runs))
-    for position, run in enumerate(state.runs, start=1):
-        fresh = default_run(position, run.optimizer, run.schedule)
-        if run.optimizer != DEFAULT_OPTIMIZERS[position]:
-            query[run_key(position, "optimizer")] = run.optimizer
-        if run.lr != fresh.lr:
-            query[run_key(position, "lr")] = number_text(run.lr)
-        query.update(_changed(lambda n, i=position: hyper_key(i, n), run.hyper, fresh.hyper))
-        if run.schedule != "constant":
-            query[run_key(position, "schedule")] = run.schedule
-        query.update(
-            _changed(
-                lambda n, i=position: schedule_key(i, n),
-                run.schedule_params,
-                fresh.schedule_params,
-            )
-        )
-        query.update(_changed(lambda n, i=position: run_key(i, n), run.warmup, fresh.warmup))
-        query.update(_changed(lambda n, i=position: run_key(i, n), run.modifiers, fresh.modifiers))
+        shown = {name: state.analysis[name] for name in VIEW_SETTINGS[state.view]}
+        query.update(_changed(setting_key, shown, _defaults(SETTINGS)))
+        if state.analysis_run != state.runs[0].run_id:
+            query[RUN_KEY] = str(state.analysis_run)
+        if state.view == MAP_VIEW and state.map_axis:
+            query[AXIS_KEY] = state.map_axis
+    if runs := runs_text([run.run_id for run in state.runs]):
+        query["runs"] = runs
+    for run in state.runs:
+        query.update(_run_fields(run))
     room = state.classroom
     for name, groups in (("hide", room.hidden), ("lock", room.locked - room.hidden)):
         if groups:
@@ -381,9 +397,14 @@ class Problem(NamedTuple):
     text: str
     reason: str
 
+    @property
+    def shown(self) -> str:
+        """`field=text`, the name and the text each cut to 40 characters."""
+        field, text = (v if len(v) <= 40 else v[:37] + "…" for v in (self.field, self.text))
+        return f"{field}={text}"
+
     def __str__(self) -> str:
-        text = self.text if len(self.text) <= 40 else self.text[:37] + "…"
-        return f"`{self.field}={text}`: {self.reason}"
+        return f"{self.shown}: {self.reason}"
 
 
 class Decoded(NamedTuple):
@@ -477,6 +498,40 @@ class _Reader:
     def params(self, key_of: Any, specs: Sequence[ParamSpec]) -> dict[str, float]:
         return {spec.name: self.number(key_of(spec.name), spec) for spec in specs}
 
+    def run_ids(self) -> tuple[int, ...]:
+        """The `runs` field (see `runs_text`): a count n is runs 1 … n, a list with commas
+        names the runs; numbers outside 1 … MAX_RUNS and repeats are skipped."""
+        text = self.text("runs")
+        if text is None or "," not in text:
+            return tuple(range(1, int(self.number("runs", RUNS_SPEC)) + 1))
+        ids: list[int] = []
+        skipped = []
+        for token in filter(None, (token.strip() for token in text.split(","))):
+            number = int(token) if token.isascii() and token.isdigit() else 0
+            if 1 <= number <= MAX_RUNS and number not in ids:
+                ids.append(number)
+            else:
+                skipped.append(token)
+        if skipped:
+            why = f"not a run number 1 … {MAX_RUNS}, or repeated: {', '.join(skipped)}; skipped"
+            self.problems.append(Problem("runs", text, why))
+        if not ids:
+            self.problems.append(Problem("runs", text, "no run left; using run 1"))
+        return tuple(ids) or (1,)
+
+    def run_choice(self, key: str, ids: Sequence[int]) -> int:
+        """The field as the number of one of the runs `ids` (the first when absent or not)."""
+        text = self.text(key)
+        if text is None:
+            return ids[0]
+        if text.strip() in {str(run_id) for run_id in ids}:
+            return int(text)
+        listed = ", ".join(map(str, ids))
+        self.problems.append(
+            Problem(key, text, f"not one of the runs ({listed}); using run {ids[0]}")
+        )
+        return ids[0]
+
 
 def _single_values(
     query: Mapping[str, str | Sequence[str]],
@@ -499,22 +554,23 @@ def _single_values(
     return fields, problems
 
 
-def _read_run(reader: _Reader, position: int) -> RunState:
+def _read_run(reader: _Reader, run_id: int) -> RunState:
     optimizer = reader.choice(
-        run_key(position, "optimizer"), OPTIMIZERS, DEFAULT_OPTIMIZERS[position], "optimizer"
+        run_key(run_id, "optimizer"), OPTIMIZERS, DEFAULT_OPTIMIZERS[run_id], "optimizer"
     )
-    schedule = reader.choice(run_key(position, "schedule"), SCHEDULES, "constant", "schedule")
+    schedule = reader.choice(run_key(run_id, "schedule"), SCHEDULES, "constant", "schedule")
     rule = OPTIMIZERS[optimizer]
     return RunState(
+        run_id=run_id,
         optimizer=optimizer,
-        lr=reader.number(run_key(position, "lr"), rule.lr),
-        hyper=reader.params(lambda n: hyper_key(position, n), rule.hyper),
+        lr=reader.number(run_key(run_id, "lr"), rule.lr),
+        hyper=reader.params(lambda n: hyper_key(run_id, n), rule.hyper),
         schedule=schedule,
         schedule_params=reader.params(
-            lambda n: schedule_key(position, n), SCHEDULES[schedule].params
+            lambda n: schedule_key(run_id, n), SCHEDULES[schedule].params
         ),
-        warmup=reader.params(lambda n: run_key(position, n), WARMUP_PARAMS),
-        modifiers=reader.params(lambda n: run_key(position, n), MODIFIERS),
+        warmup=reader.params(lambda n: run_key(run_id, n), WARMUP_PARAMS),
+        modifiers=reader.params(lambda n: run_key(run_id, n), MODIFIERS),
     )
 
 
@@ -524,12 +580,13 @@ _RUN_FIELD = re.compile(r"run(\d+)_(.+)")
 def _unused_reason(key: str, state: PageState) -> str:
     """Why a field the state does not use was ignored."""
     if match := _RUN_FIELD.fullmatch(key):
-        position = int(match.group(1))
-        if not 1 <= position <= len(state.runs):
-            return f"there is no run {position} (this link has {len(state.runs)}); ignored"
-        run = state.runs[position - 1]
+        run_id = int(match.group(1))
+        run = next((run for run in state.runs if run.run_id == run_id), None)
+        if run is None:
+            listed = ", ".join(str(run.run_id) for run in state.runs)
+            return f"there is no run {run_id} (this link has runs {listed}); ignored"
         return (
-            f"not a setting of run {position} ({OPTIMIZERS[run.optimizer].name}, "
+            f"not a setting of run {run_id} ({OPTIMIZERS[run.optimizer].name}, "
             f"{SCHEDULES[run.schedule].name} schedule); ignored"
         )
     shown = SURFACES[state.surface].name if state.surface in SURFACES else "your own surface"
@@ -579,20 +636,20 @@ def from_query(query: Mapping[str, str | Sequence[str]], lessons: Collection[str
     start: tuple[float, ...] | None = None
     if surface in SURFACES or {"x0", "y0"} & fields.keys():
         start = tuple(reader.number(spec.name, spec) for spec in start_specs(surface))
-    n_runs = int(reader.number("runs", RUNS_SPEC))
+    run_ids = reader.run_ids()
     state = PageState(
         **custom,
         surface=surface,
         surface_params=params,
         steps=steps,
         start=start,  # type: ignore[arg-type]
-        runs=tuple(_read_run(reader, position) for position in range(1, n_runs + 1)),
+        runs=tuple(_read_run(reader, run_id) for run_id in run_ids),
         show_3d=bool(reader.number("show_3d", TOGGLE_SPEC)),
         show_field=bool(reader.number("show_field", TOGGLE_SPEC)),
         inspect_step=min(int(reader.number("inspect_step", INSPECT_SPEC)), steps),
         view=reader.choice("view", [view.name for view in VIEWS], RACE, "view"),
         analysis=reader.params(setting_key, SETTINGS),
-        analysis_run=int(reader.number(RUN_KEY, replace(RUNS_SPEC, high=n_runs))),
+        analysis_run=reader.run_choice(RUN_KEY, run_ids),
         map_axis=reader.choice(AXIS_KEY, SECOND_AXES, "", "stability-map axis"),
         classroom=Classroom(
             hidden=(hidden := reader.groups("hide")),
@@ -611,7 +668,7 @@ def from_query(query: Mapping[str, str | Sequence[str]], lessons: Collection[str
 
 
 def to_session(state: PageState) -> dict[str, Any]:
-    """Widget values (and the run list) that show `state`; runs get the ids 1 … n."""
+    """Widget values (and the run list, by the runs' numbers) that show `state`."""
     values: dict[str, Any] = {
         "surface": state.surface,
         "steps": state.steps,
@@ -623,7 +680,7 @@ def to_session(state: PageState) -> dict[str, Any]:
         "show_field": state.show_field,
         "inspect_step": state.inspect_step,
         "view": state.view,
-        "run_ids": list(range(1, len(state.runs) + 1)),
+        "run_ids": [run.run_id for run in state.runs],
     }
     if state.start is not None:  # else the page starts from the surface's own preset
         values |= {"x0": state.start[0], "y0": state.start[1], "_surface_seen": state.surface}
@@ -636,8 +693,8 @@ def to_session(state: PageState) -> dict[str, Any]:
         values[surface_key(state.surface, spec.name)] = widget_value(
             spec, state.surface_params[spec.name]
         )
-    for run_id, run in enumerate(state.runs, start=1):
-        rule, schedule = OPTIMIZERS[run.optimizer], SCHEDULES[run.schedule]
+    for run in state.runs:
+        run_id, rule, schedule = run.run_id, OPTIMIZERS[run.optimizer], SCHEDULES[run.schedule]
         values[run_key(run_id, "optimizer")] = run.optimizer
         values[run_key(run_id, "lr")] = values[run_key(run_id, "lr_log")] = run.lr
         for spec in rule.hyper:
@@ -693,6 +750,7 @@ def from_session(
         rule = OPTIMIZERS[optimizer]
         runs.append(
             RunState(
+                run_id=run_id,
                 optimizer=optimizer,
                 lr=_session_number(values, run_key(run_id, "lr"), rule.lr),
                 hyper=_session_params(values, lambda n, i=run_id: hyper_key(i, n), rule.hyper),
@@ -722,7 +780,7 @@ def from_session(
         inspect_step=int(coerce(values.get("inspect_step"), 0, 0, steps, "int")),
         view=_session_choice(values, "view", [view.name for view in VIEWS], RACE),
         analysis=_session_params(values, setting_key, SETTINGS),
-        analysis_run=ids.index(values[RUN_KEY]) + 1 if values.get(RUN_KEY) in ids else 1,
+        analysis_run=int(values[RUN_KEY]) if values.get(RUN_KEY) in ids else ids[0],
         map_axis=_session_choice(values, AXIS_KEY, SECOND_AXES, ""),
         classroom=classroom,
         lesson=lesson,

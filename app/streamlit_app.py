@@ -15,6 +15,7 @@ import streamlit as st  # noqa: E402
 
 from app import (  # noqa: E402
     analysis,
+    animation_guard,
     compute,
     controls,
     custom,
@@ -24,6 +25,7 @@ from app import (  # noqa: E402
     lessons,
     share,
 )
+from app.text import plain  # noqa: E402
 
 st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
 link = controls.load_link(lessons.LESSONS)  # the URL's setup, at a session's first run
@@ -45,6 +47,7 @@ with st.sidebar:
     st.divider()
     st.header("Runs")
     setups = controls.run_controls(scene)
+    animation_guard.install()  # Pause during Play: no uncaught page error
 
 page = controls.current_state()
 controls.sync_link(page)  # the address bar always holds the link to what is on screen
@@ -85,7 +88,7 @@ with plot_column:
     try:
         contour = compute.contour_figure(scene.ref, params, tuple(drawn), scene.show_field)
     except ValueError as error:
-        st.error(f"Could not draw the surface: {error}")
+        st.error(f"Could not draw the surface: {plain(error)}")
         contour = None
     if contour is not None:
         names = [trace.name for trace in contour.data]
@@ -108,7 +111,7 @@ with plot_column:
 with status_column:
     for setup in setups:
         if setup.run_id in problems:
-            st.error(f"**Run {setup.run_id}** cannot run: {problems[setup.run_id]}")
+            st.error(f"**Run {setup.run_id}** cannot run: {plain(problems[setup.run_id])}")
     for run in runs:
         getattr(st, inspector.tone(run.trajectory))(f"**{run.label}** — {run.description}")
     if drawn:

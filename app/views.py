@@ -11,18 +11,40 @@ RACE = "Race"
 
 
 class View(NamedTuple):
-    """An analysis view: its name on the view selector and a one-line description."""
+    """An analysis view: its name on the view selector, a one-line description, and the
+    SETTINGS it draws (by name; the link carries the current view's)."""
 
     name: str
     about: str
+    settings: tuple[str, ...]
 
 
 VIEWS: tuple[View, ...] = (
-    View("LR sweep", "Hundreds of learning rates at once: where does the run diverge?"),
-    View("Stability map", "Learning rate × a second hyperparameter: converged or diverged."),
-    View("LR range test", "The learning-rate finder: one run whose rate grows every step."),
-    View("Basins", "Which minimum each start point reaches, for this run's settings."),
-    View("Curvature", "Hessian eigenvalues and condition numbers at the start and the minimum."),
+    View(
+        "LR sweep",
+        "Hundreds of learning rates at once: where does the run diverge?",
+        ("lr_low", "lr_high", "sweep_rates"),
+    ),
+    View(
+        "Stability map",
+        "Learning rate × a second hyperparameter: converged or diverged.",
+        ("lr_low", "lr_high", "map_cells"),
+    ),
+    View(
+        "LR range test",
+        "The learning-rate finder: one run whose rate grows every step.",
+        ("range_low", "range_high", "range_steps"),
+    ),
+    View(
+        "Basins",
+        "Which minimum each start point reaches, for this run's settings.",
+        ("basin_cells",),
+    ),
+    View(
+        "Curvature",
+        "Hessian eigenvalues and condition numbers at the start and the minimum.",
+        (),
+    ),
 )
 
 SETTINGS: tuple[ParamSpec, ...] = (
@@ -49,3 +71,6 @@ AXIS_KEY = "analysis_map_axis"  # the stability map's second hyperparameter (a S
 
 def setting_key(name: str) -> str:
     return f"analysis_{name}"
+
+
+VIEW_SETTINGS: dict[str, tuple[str, ...]] = {view.name: view.settings for view in VIEWS}

@@ -70,6 +70,8 @@ MAX_STEPS = 20_000
 MIN_BUCKET = 64
 SUMMARY_CHUNK = 1024  # rows per pass of `summarize`: their running state fits in cache
 DIVERGENCE_RADIUS = 100.0  # in half-diagonals of the plot box, measured from its centre
+THROWN_OUT = 0.01  # a converged run that later moves this fraction of the box diagonal away
+FROZEN_RATE = 1e-6  # η_k ≤ FROZEN_RATE · max_j η_j to the end: the rate has decayed to ~0
 MAX_BATCH = 10_000  # the largest data set a surface may carry (surfaces.dataset.MAX_ROWS)
 
 MODIFIERS: tuple[ParamSpec, ...] = (
@@ -141,19 +143,31 @@ class RunConfig:
 
 
 Outcome = Literal["converged", "diverged", "max_steps"]
+Escape = Literal["bound", "overflow", "undefined"]
 
 
 class Status(NamedTuple):
     """How a run ended: `step` is where it converged or diverged, else the step count.
 
     `nearest` is the known stationary point closest to the last kept position, if the surface
-    lists any, at Euclidean `distance`.
+    lists any, at Euclidean `distance`. The events of the whole run (−1 where none):
+    `converged` the first step within `Tolerances`, also when the run left it later;
+    `thrown_out` the first step after it farther than THROWN_OUT box diagonals from w_converged;
+    `frozen` the step from which η_k ≤ FROZEN_RATE · max η to the end.
+    A diverged run's `escape` says how step `step` escaped: "bound" (w_k passed the divergence
+    radius, finite), "overflow" (w_k, f or ∇f became ±inf) or "undefined" (f(w_k) is NaN or −inf
+    at a finite w_k: outside the function's domain); `escape_point` is w_k where it is finite.
     """
 
     outcome: Outcome
     step: int
     nearest: CriticalPoint | None
     distance: float
+    converged: int = -1
+    thrown_out: int = -1
+    frozen: int = -1
+    escape: Escape | None = None
+    escape_point: tuple[float, float] | None = None
 
 
 class Trajectory(NamedTuple):
@@ -349,6 +363,12 @@ def _kernel(the_plan: _Plan) -> _Kernel:
         bool(noise > 0),
         batched,
     )
+
+
+def stochastic(config: RunConfig) -> bool:
+    """Whether the run's gradients are random draws: noise σ > 0 or true mini-batches."""
+    kernel = _kernel(plan(config))
+    return kernel.noisy or kernel.batched
 
 
 def _seed_key(seed: jax.Array) -> jax.Array:
@@ -699,14 +719,71 @@ def _surface_params(the_plan: _Plan) -> dict[str, float]:
     }
 
 
+def _thrown_out(positions: np.ndarray, converged: int, box: tuple[float, ...]) -> int:
+    """The first step after `converged` farther than THROWN_OUT box diagonals from w_converged."""
+    if converged < 0 or converged >= len(positions):
+        return -1
+    x0, x1, y0, y1 = box
+    away = np.linalg.norm(positions[converged:] - positions[converged], axis=1)
+    far = np.flatnonzero(away > THROWN_OUT * math.hypot(x1 - x0, y1 - y0))
+    return converged + int(far[0]) if len(far) else -1
+
+
+def _frozen(lr: np.ndarray) -> int:
+    """The step from which η_k ≤ FROZEN_RATE · max η up to the last move (−1: none)."""
+    if not len(lr):
+        return -1
+    moving = np.flatnonzero(np.abs(lr) > FROZEN_RATE * np.abs(lr).max())
+    last = int(moving[-1]) if len(moving) else -1
+    return last + 1 if last + 1 < len(lr) else -1
+
+
+def _escape(row: np.ndarray, finite: bool) -> tuple[Escape, tuple[float, float] | None]:
+    """How a diverged run's escape step escaped, and w there where it is finite."""
+    c = _COLUMNS
+    w, loss = row[c.positions], float(row[c.loss])
+    point = (float(w[0]), float(w[1])) if np.isfinite(w).all() else None
+    if finite:
+        return "bound", point
+    undefined = point is not None and (math.isnan(loss) or loss == -math.inf)
+    return ("undefined" if undefined else "overflow"), point
+
+
+def box_exit(points: np.ndarray, box: tuple[float, ...]) -> tuple[int, np.ndarray] | None:
+    """Where a path that ends outside `box` left it for good: the step k of its first point
+    outside after its last one inside, and where the segment w_{k−1} → w_k crosses the edge,
+    w_{k−1} + t (w_k − w_{k−1}) with t the smallest (edge − w_{k−1}) / Δ over the axes it
+    leaves by; None when the path ends inside (or never was inside)."""
+    lo, hi = np.array([box[0], box[2]]), np.array([box[1], box[3]])
+    inside = ((points >= lo) & (points <= hi)).all(axis=1)
+    if len(points) < 2 or inside[-1] or not inside.any():
+        return None
+    i = int(np.flatnonzero(inside)[-1])
+    start, delta = points[i], points[i + 1] - points[i]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(delta > 0, (hi - start) / delta, (lo - start) / delta)
+    t = np.where(delta == 0, np.inf, t)
+    return i + 1, start + min(float(t.min()), 1.0) * delta
+
+
+def escape_path(trajectory: Trajectory) -> np.ndarray:
+    """The kept positions w_0 … and, where a run escaped to a finite w at which f or ∇f was not
+    finite (a step the trajectory drops), that w too: the path as far as it is known."""
+    status, positions = trajectory.status, np.asarray(trajectory.positions).reshape(-1, 2)
+    if status.escape in (None, "bound") or status.escape_point is None:
+        return positions
+    return np.vstack([positions, [status.escape_point]])
+
+
 def _trajectory(the_plan: _Plan, table: np.ndarray) -> Trajectory:
     """Cut one table to w_0 … w_n, dropping any non-finite tail, and grade it."""
     c, n = _COLUMNS, the_plan.steps
     diverged, converged, finite = table[n, c.diverged : c.finite + 1].tolist()
-    kept = n + 1
+    kept, escape, escape_point = n + 1, None, None
     if diverged >= 0:
         at, outcome = int(diverged), "diverged"
         kept = at + 1 if finite else at
+        escape, escape_point = _escape(table[at], bool(finite))
     elif converged >= 0:
         at, outcome = int(converged), "converged"
     else:
@@ -729,7 +806,17 @@ def _trajectory(the_plan: _Plan, table: np.ndarray) -> Trajectory:
         update=table[:moves, c.update],
         effective_lr=table[:moves, c.effective_lr],
         state=state,
-        status=Status(outcome, at, nearest, distance),
+        status=Status(
+            outcome,
+            at,
+            nearest,
+            distance,
+            converged=int(converged),
+            thrown_out=_thrown_out(positions, int(converged), the_plan.surface.box),
+            frozen=_frozen(table[:moves, c.lr]),
+            escape=escape,
+            escape_point=escape_point,
+        ),
     )
 
 

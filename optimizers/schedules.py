@@ -135,16 +135,20 @@ def _ratio(name: str, label: str, default: float, help: str) -> ParamSpec:
     return ParamSpec(name, label, default, 0.0, 1.0, help)
 
 
-def _aligned(*lines: str) -> str:
+def _lines(*lines: str) -> str:
+    """Formula lines stacked and centred, each as wide as itself (sidebar-sized, see below)."""
     body = r" \\ ".join(lines)
-    return rf"\begin{{aligned}} {body} \end{{aligned}}"
+    return rf"\begin{{gathered}} {body} \end{{gathered}}"
 
 
 _MIN_FACTOR = _ratio("min_factor", "ρ", 0.0, "Floor as a fraction of η₀: η_min = ρ η₀.")
-_COSINE = r"\eta_{\min} + \tfrac12 (\eta_0 - \eta_{\min})"
+# The formulas are typeset in the sidebar, about 220 px wide: short lines (≤ ~15 symbols)
+# stacked with `_lines`, vertical fractions, and h_k for the half-cosine shared by three rows.
+_HALF_COSINE = r"h_k = \frac{1 + \cos \pi u_k}{2}"  # 1 at u_k = 0, 0 at u_k = 1
 _CYCLE = (
-    r"c &= \lfloor k / 2s \rfloor, \quad x_k = 1 - \left| k/s - 2c - 1 \right|, "
-    r"\quad \eta_{\max} = M \eta_0"
+    r"\Delta = (M - 1)\, \eta_0",
+    r"c = \lfloor k / 2s \rfloor",
+    r"x_k = 1 - \left|\frac{k}{s} - 2c - 1\right|",
 )
 _CYCLICAL = (
     _count("step_size", "s", 25, "Half a cycle: steps from the base rate up to the peak."),
@@ -177,7 +181,10 @@ SCHEDULES: Registry[ScheduleSpec] = Registry(
     ScheduleSpec(
         key="multistep",
         name="Multi-step decay",
-        latex=r"\eta_k = \eta_0\, \gamma^{[k \ge m_1] + [k \ge m_2] + [k \ge m_3]}",
+        latex=_lines(
+            r"\eta_k = \eta_0\, \gamma^{n_k}",
+            r"n_k = \#\{\, j : m_j \le k \,\}",
+        ),
         note=(
             "Drops by γ at each hand-picked milestone; each counts on its own, so their order "
             "is free, and one beyond the run never fires."
@@ -215,25 +222,26 @@ SCHEDULES: Registry[ScheduleSpec] = Registry(
     ScheduleSpec(
         key="polynomial",
         name="Polynomial decay",
-        latex=_aligned(
-            r"\eta_k &= \eta_{\text{end}} + (\eta_0 - \eta_{\text{end}}) "
-            r"\left(1 - \frac{\min(k, T)}{T}\right)^{p}",
-            r"\eta_{\text{end}} &= \rho\, \eta_0",
+        latex=_lines(
+            r"\eta_k = \eta_T + (\eta_0 - \eta_T)\, u_k^{p}",
+            r"u_k = 1 - \min(k, T) / T",
+            r"\eta_T = \rho\, \eta_0",
         ),
-        note="Reaches η_end at step T and holds it; p = 1 is a linear ramp down (used by BERT).",
+        note="Reaches η_T at step T and holds it; p = 1 is a linear ramp down (used by BERT).",
         fn=_polynomial,
         params=(
             _count("decay_steps", "T", 200, "Steps to reach the final rate."),
             ParamSpec("power", "p", 1.0, 0.1, 10.0, "Curvature: p > 1 drops early, p < 1 late."),
-            _ratio("end_factor", "ρ", 0.0, "Final rate as a fraction of η₀: η_end = ρ η₀."),
+            _ratio("end_factor", "ρ", 0.0, "Final rate as a fraction of η₀: η_T = ρ η₀."),
         ),
     ),
     ScheduleSpec(
         key="cosine",
         name="Cosine annealing",
-        latex=_aligned(
-            rf"\eta_k &= {_COSINE} \left(1 + \cos\frac{{\pi \min(k, T)}}{{T}}\right)",
-            r"\eta_{\min} &= \rho\, \eta_0",
+        latex=_lines(
+            r"\eta_k = \eta_0 (\rho + (1 - \rho)\, h_k)",
+            _HALF_COSINE,
+            r"u_k = \min(k, T) / T",
         ),
         note="Slow start, fast middle, gentle landing on η_min at step T, then holds it.",
         fn=_cosine_decay,
@@ -242,15 +250,18 @@ SCHEDULES: Registry[ScheduleSpec] = Registry(
     ScheduleSpec(
         key="sgdr",
         name="Cosine with warm restarts (SGDR)",
-        latex=_aligned(
-            r"i &= \left\lfloor \log_{T_{\text{mult}}}\!\left(1 + \frac{k (T_{\text{mult}} - 1)}"
-            r"{T_0}\right) \right\rfloor \quad (i = \lfloor k/T_0 \rfloor \text{ if } "
-            r"T_{\text{mult}} = 1)",
-            r"S_i &= T_0 \frac{T_{\text{mult}}^i - 1}{T_{\text{mult}} - 1} \quad (T_0 i), "
-            r"\quad T_i = T_0 T_{\text{mult}}^i, \quad \eta_{\min} = \rho\, \eta_0",
-            rf"\eta_k &= {_COSINE} \left(1 + \cos\frac{{\pi (k - S_i)}}{{T_i}}\right)",
+        latex=_lines(
+            r"\eta_k = \eta_0 (\rho + (1 - \rho)\, h_k)",
+            _HALF_COSINE,
+            r"u_k = (k - S_i) / T_i",
+            r"i: S_i \le k < S_{i+1}",
+            r"S_i = T_0 + \dots + T_{i-1}",
+            r"T_i = T_0\, T_{\text{mult}}^{\,i}",
         ),
-        note="Cosine annealing that jumps back to η₀ at each restart, periods growing by T_mult.",
+        note=(
+            "Cosine annealing that jumps back to η₀ at each restart: cycle i lasts T_i steps "
+            "and starts at step S_i, each cycle T_mult times longer than the last."
+        ),
         fn=_sgdr,
         params=(
             _count("period", "T₀", 50, "Length of the first cosine cycle."),
@@ -269,7 +280,7 @@ SCHEDULES: Registry[ScheduleSpec] = Registry(
     ScheduleSpec(
         key="triangular",
         name="Cyclical (triangular)",
-        latex=_aligned(_CYCLE, r"\eta_k &= \eta_0 + (\eta_{\max} - \eta_0)\, x_k"),
+        latex=_lines(r"\eta_k = \eta_0 + \Delta\, x_k", *_CYCLE),
         note="Smith's CLR: bounces linearly between η₀ and η_max to hop out of flat regions.",
         fn=_cyclical(lambda k, cycle, p: jnp.ones_like(k)),
         params=_CYCLICAL,
@@ -277,7 +288,7 @@ SCHEDULES: Registry[ScheduleSpec] = Registry(
     ScheduleSpec(
         key="triangular2",
         name="Cyclical (triangular2)",
-        latex=_aligned(_CYCLE, r"\eta_k &= \eta_0 + (\eta_{\max} - \eta_0)\, x_k\, 2^{-c}"),
+        latex=_lines(r"\eta_k = \eta_0 + \Delta\, 2^{-c} x_k", *_CYCLE),
         note="Cyclical rates whose swing halves every cycle: exploration fading into descent.",
         fn=_cyclical(lambda k, cycle, p: 0.5**cycle),
         params=_CYCLICAL,
@@ -285,7 +296,7 @@ SCHEDULES: Registry[ScheduleSpec] = Registry(
     ScheduleSpec(
         key="exp_range",
         name="Cyclical (exp_range)",
-        latex=_aligned(_CYCLE, r"\eta_k &= \eta_0 + (\eta_{\max} - \eta_0)\, x_k\, \gamma^{k}"),
+        latex=_lines(r"\eta_k = \eta_0 + \Delta\, \gamma^{k} x_k", *_CYCLE),
         note="Cyclical rates whose swing shrinks by γ every step.",
         fn=_cyclical(lambda k, cycle, p: p["gamma"] ** k),
         params=(*_CYCLICAL, _gamma(0.99, "Per-step shrink of the swing.", low=0.9)),
@@ -293,13 +304,15 @@ SCHEDULES: Registry[ScheduleSpec] = Registry(
     ScheduleSpec(
         key="one_cycle",
         name="One cycle",
-        latex=_aligned(
-            r"t &= pT, \quad \eta_{\text{lo}} = \eta_0 / \delta, \quad "
-            r"\eta_{\text{end}} = \eta_{\text{lo}} / \delta_f",
-            r"\eta_k &= \begin{cases} \eta_0 + \tfrac12 (\eta_{\text{lo}} - \eta_0)"
-            r"(1 + \cos\frac{\pi k}{t}) & k < t \\ \eta_{\text{end}} + \tfrac12 "
-            r"(\eta_0 - \eta_{\text{end}})(1 + \cos\frac{\pi \min(k - t,\, T - t)}{T - t}) "
-            r"& k \ge t \end{cases}",
+        latex=_lines(
+            r"\eta_k = \eta_0 - (\eta_0 - \eta_{\text{lo}})\, h_k",
+            r"u_k = k / t \;\; (k < t)",
+            r"\text{and for } k \ge t\text{:}",
+            r"\eta_k = \eta_T + (\eta_0 - \eta_T)\, h_k",
+            r"u_k = \frac{\min(k, T) - t}{T - t}",
+            _HALF_COSINE,
+            r"t = pT, \;\; \eta_{\text{lo}} = \eta_0 / \delta",
+            r"\eta_T = \eta_{\text{lo}} / \delta_f",
         ),
         note=(
             "Super-convergence: η₀ is the peak, reached after a fraction p of T from η₀/δ, then "
@@ -316,16 +329,18 @@ SCHEDULES: Registry[ScheduleSpec] = Registry(
     ScheduleSpec(
         key="plateau",
         name="Reduce on plateau",
-        latex=_aligned(
-            r"\eta_k &= \eta_0\, s_k, \quad s_{-1} = 1",
-            r"s_k &= \begin{cases} \max(\phi\, s_{k-1}, s_{\min}) & n_k > P \\ s_{k-1} "
-            r"& \text{otherwise} \end{cases}",
-            r"n_k &= \text{losses since the last } f(w_j) < b - \tau |b| \text{ (best } b "
-            r"\text{) or cut, none counted for } C \text{ steps after a cut}",
+        latex=_lines(
+            r"\eta_k = \eta_0\, s_k, \;\; s_{-1} = 1",
+            r"s_k = \max(\phi\, s_{k-1}, s_{\min})",
+            r"\text{if } n_k > P \text{, else } s_{k-1}",
+            r"n_k: \text{stalled steps}",
+            r"\text{stalled}: f \ge b - \tau |b|",
         ),
         note=(
             "Watches the loss and cuts the rate by φ when it stops improving: adapts the decay "
-            "to the run instead of to a clock."
+            "to the run instead of to a clock. n_k counts stalled steps in a row (b: the best "
+            "loss so far); an improvement or a cut resets it, and none count for C steps "
+            "after a cut."
         ),
         fn=_constant,
         params=(

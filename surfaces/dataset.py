@@ -253,6 +253,12 @@ def data_surface(points: Points, standardise: bool = False) -> Surface:
     return _data_surface(check_points(Points(x, y)), bool(standardise))
 
 
+def _start_coordinate(value: float, span: float) -> float:
+    """`value` rounded to about a thousandth of `span`: a start that reads short in a link
+    (−0.594 rather than −0.5940941173798137) and sits where the box's 10 % / 90 % mark is."""
+    return round(value, 3 - math.floor(math.log10(span)))
+
+
 @functools.lru_cache(maxsize=32)
 def _data_surface(points: Points, standardise: bool) -> Surface:
     if standardise:
@@ -281,7 +287,13 @@ def _data_surface(points: Points, standardise: bool) -> Surface:
         ),
         fn=fn,
         box=box,
-        starts=((x0 + 0.1 * (x1 - x0), y0 + 0.9 * (y1 - y0)), (0.0, 0.0)),
+        starts=(
+            (
+                _start_coordinate(x0 + 0.1 * (x1 - x0), x1 - x0),
+                _start_coordinate(y0 + 0.9 * (y1 - y0), y1 - y0),
+            ),
+            (0.0, 0.0),
+        ),
         critical=(CriticalPoint(w_star, b_star, f_star, "global"),),
         note=(
             f"A line y = w·x + b fitted to your {n} points by least squares; the minimum is "

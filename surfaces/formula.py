@@ -783,11 +783,17 @@ def check_box(box: Box) -> Box:
     return x0, x1, y0, y1
 
 
+def without_float_noise(value: float) -> float:
+    """`value` to 12 significant digits: the decimal a computation meant, without the binary
+    rounding noise (−3 + 0.9 · 6 gives 2.4000000000000004; this gives 2.4)."""
+    return float(f"{value:.12g}")
+
+
 def default_start(box: Box) -> tuple[float, float]:
     """A start away from the centre and off its axes: 90 % across the box and 80 % up, so that
-    a run on a symmetric bowl shows both coordinates moving."""
+    a run on a symmetric bowl shows both coordinates moving (short decimals: it goes in links)."""
     x0, x1, y0, y1 = box
-    return x0 + 0.9 * (x1 - x0), y0 + 0.8 * (y1 - y0)
+    return without_float_noise(x0 + 0.9 * (x1 - x0)), without_float_noise(y0 + 0.8 * (y1 - y0))
 
 
 def formula_surface(

@@ -26,6 +26,8 @@ from optimizers.engine import MODIFIERS, RunConfig, run
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES
+from surfaces.dataset import least_squares
+from surfaces.registry import regression_data
 from tests.apptest_tools import select_point
 
 MODIFIER_NAMES = {spec.name for spec in MODIFIERS}
@@ -396,7 +398,8 @@ def test_too_large_a_learning_rate_diverges_with_an_explained_status(short: AppT
     expected = check_run(page, 0, 1, config)
     assert expected.status.outcome == "diverged"
     (status,) = page.error
-    assert "Diverged at step" in status.value and "is above 2/λ_max = 0.2" in status.value
+    assert "Diverged: it left the view at step" in status.value
+    assert "is above 2/λ_max = 0.2" in status.value
     assert any("η₀ is above 2/λ_max = 0.2" in c.value for c in page.caption)
     path = trace_xy(contour(page)["data"][figures.FIRST_RUN_TRACE])
     lo, hi = figures._grown(SURFACES["quadratic"].box)
@@ -722,3 +725,94 @@ def test_widget_kinds_and_keys() -> None:
     assert controls.schedule_key(2, "threshold") == "run2_sched_threshold"  # not RAdam's τ
     keys = controls.key_list([1, 2], SURFACES["quadratic"])
     assert len(keys) == len(set(keys))
+
+
+# Text the page shows: labels, the rate's limits, the stability lines (issue 11).
+
+
+def test_an_exact_rate_out_of_range_is_clamped_and_said(short: AppTest) -> None:
+    """η₀ = 100 where the limit is 10: the run uses 10, a warning names the range and both
+    rates, the rest of the setup stays; a rate in range clears the warning."""
+    short.selectbox(key="run1_schedule").set_value("step")
+    settle(short)
+    short.number_input(key="run1_lr").set_value(100.0)
+    settle(short)
+    spec = OPTIMIZERS["gd"].lr
+    assert (spec.low, spec.high) == (1e-5, 10.0)
+    assert short.number_input(key="run1_lr").value == 10.0
+    assert [w.value for w in short.warning] == [
+        "η₀ = 100 is outside the allowed range 1e-05 to 10 for this optimizer: "
+        "η₀ = 10 is used instead."
+    ]
+    assert short.selectbox(key="run1_schedule").value == "step"  # nothing else was lost
+    step_params = {s.name: s.default for s in SCHEDULES["step"].params}
+    n_runs = len(short.session_state["run_ids"])
+    check_run(
+        short, 0, n_runs, default_config(lr=10.0, schedule="step", schedule_params=step_params)
+    )
+    settle(short)  # the warning stays while the clamped rate does
+    assert len(short.warning) == 1
+    short.number_input(key="run1_lr").set_value(-3.0)
+    settle(short)
+    assert short.number_input(key="run1_lr").value == 1e-5
+    assert "η₀ = -3 is outside" in short.warning[0].value
+    short.number_input(key="run1_lr").set_value(0.05)
+    settle(short)
+    assert not short.warning and short.number_input(key="run1_lr").value == 0.05
+
+
+def test_run_labels_keep_names_as_registered() -> None:
+    """Only a leading capital that starts a plain word is lower-cased inside a label:
+    acronyms (SGDR) and mixed-case names (RMSprop, AdaGrad) stay as registered."""
+    for key, schedule in SCHEDULES.items():
+        if key == "constant":
+            continue
+        label = controls.run_label(1, RunConfig("quadratic", "gd", 0.1, 10, schedule=key))
+        shown = label.removeprefix("1: Gradient descent, η₀=0.1, ")
+        assert shown[0] == schedule.name[0].lower() and shown[1:] == schedule.name[1:], label
+    sgdr = controls.run_label(2, RunConfig("quadratic", "rmsprop", 0.01, 10, schedule="sgdr"))
+    assert sgdr == "2: RMSprop, η₀=0.01, cosine with warm restarts (SGDR)"
+    for key, optimizer in OPTIMIZERS.items():
+        label = controls.run_label(3, RunConfig("quadratic", key, 0.1, 10))
+        assert label == f"3: {optimizer.name}, η₀=0.1"
+
+
+def test_the_rate_panel_draws_each_runs_critical_rate() -> None:
+    """κ = 25 at 30°: H = Rᵀ diag(1, κ) R, so GD's line is at 2/λ_max and heavy ball's at
+    2(1 + β)/λ_max, λ_max from numpy's eigenvalues; Adam has no such line."""
+    at = fresh(
+        steps=SHORT,
+        quadratic_kappa=25.0,
+        quadratic_angle=30.0,
+        run_ids=[1, 2, 3],
+        run1_optimizer="gd",
+        run2_optimizer="momentum",
+        run3_optimizer="adam",
+    )
+    theta = math.radians(30.0)
+    rotation = np.array([[math.cos(theta), math.sin(theta)], [-math.sin(theta), math.cos(theta)]])
+    hessian = rotation.T @ np.diag([1.0, 25.0]) @ rotation
+    lambda_max = np.linalg.eigvalsh(hessian)[-1]
+    beta = OPTIMIZERS["momentum"].resolve({})["beta"]
+    figure = metrics(at)
+    lines = figure["data"][9:]  # after 3 rows × 3 runs of curves
+    assert [(t["name"], t["line"]["dash"], t["yaxis"]) for t in lines] == [
+        (f"2/λ_max = {2 / lambda_max:.3g}", "dash", "y2"),
+        (f"2(1+β)/λ_max = {2 * (1 + beta) / lambda_max:.3g}", "dash", "y2"),
+    ]
+    np.testing.assert_allclose(lines[0]["y"], [2 / lambda_max] * 2, rtol=1e-9)
+    np.testing.assert_allclose(lines[1]["y"], [2 * (1 + beta) / lambda_max] * 2, rtol=1e-9)
+    assert figure["layout"]["yaxis"]["title"]["text"] == "loss above the minimum<br>f − f*"
+
+
+def test_the_loss_panel_measures_from_the_surfaces_minimum_at_its_parameters() -> None:
+    """Linear regression on data seed 7: f* from the normal equations (numpy) for that data;
+    the panel's run 1 curve is the engine's f − f* (floored at 1e-16 · max(1, |f*|))."""
+    at = fresh(steps=SHORT, surface="linreg", linreg_seed=7)
+    x, y = regression_data("linreg", {"seed": 7.0})
+    f_star = least_squares(x, y)[2]
+    config = default_config(surface="linreg", surface_params={"seed": 7.0, "standardise": 0.0})
+    loss = run(config).loss
+    shown = decode(metrics(at)["data"][0]["y"])
+    np.testing.assert_allclose(shown, np.maximum(loss - f_star, 1e-16 * max(1.0, abs(f_star))))
+    assert shown.min() > 0

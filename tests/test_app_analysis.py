@@ -18,7 +18,7 @@ from app import analysis_figures, controls
 from optimizers import analysis
 from optimizers.engine import RunConfig
 from surfaces import SURFACES
-from tests.apptest_tools import select_point
+from tests.apptest_tools import open_link, select_point
 
 ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 STEPS = 50
@@ -71,8 +71,10 @@ def config(**changes: Any) -> RunConfig:
 
 
 def select(at: AppTest, key: str, customdata: list[float]) -> None:
-    """Send the chart `key` the selection event of a click on its point with this `customdata`."""
-    point = {"curve_number": 0, "point_number": 0, "x": 0.0, "y": 0.0, "customdata": customdata}
+    """Send the chart `key` the selection event of a click on its point with this `customdata`,
+    shaped as Chromium sends it: the row as an object keyed "0", "1", … (a typed-array row)."""
+    row = {str(i): value for i, value in enumerate(customdata)}
+    point = {"curve_number": 0, "point_number": 0, "x": 0.0, "y": 0.0, "customdata": row}
     select_point(at, key, point)
 
 
@@ -101,9 +103,10 @@ def test_sweep_view_draws_the_sweep() -> None:
     )
     escaped = trace(figure, "diverged (step it escaped)")
     np.testing.assert_array_equal(decode(escaped["x"]), lrs[~stable])
-    assert any(
-        "2/λ_max = 0.2" in shape.get("text", "") for shape in figure["layout"]["annotations"]
-    )
+    names = [t.get("name", "") for t in figure["data"]]
+    assert [name for name in names if name.startswith("2/λ")] == ["2/λ_max = 0.2"]
+    dashed = [s["x0"] for s in figure["layout"]["shapes"] if s["line"].get("dash") == "dash"]
+    assert dashed == [0.2] * 3  # across the three panels
     widgets = {
         w.key for kind in ("select_slider", "number_input", "selectbox") for w in at.get(kind)
     }
@@ -211,6 +214,37 @@ def test_a_click_on_a_map_cell_loads_rate_and_beta() -> None:
     assert at.slider(key=controls.hyper_key(1, "beta")).value == 0.73
 
 
+def test_a_click_on_the_range_test_curve_loads_its_rate() -> None:
+    at = show(page(), "LR range test")
+    select(at, panel.RANGE_CHART, [0.0321])
+    settle(at)
+    assert at.radio(key=panel.VIEW_KEY).value == "Race"
+    assert at.number_input(key="run1_lr").value == 0.0321
+
+
+def test_a_click_on_a_basin_cell_starts_every_run_there() -> None:
+    at = show(page(surface="himmelblau"), "Basins")
+    figure = chart(at, panel.BASIN_CHART)
+    picker = trace(figure, analysis_figures.PICKER_NAME)
+    x, y = decode(picker["x"])[1234], decode(picker["y"])[1234]
+    np.testing.assert_array_equal(decode(picker["customdata"])[1234], [x, y])
+    select(at, panel.BASIN_CHART, [x, y])
+    settle(at)
+    assert at.radio(key=panel.VIEW_KEY).value == "Race"
+    assert (at.number_input(key="x0").value, at.number_input(key="y0").value) == (
+        float(f"{x:.12g}"),
+        float(f"{y:.12g}"),
+    )
+
+
+def test_a_basin_click_does_not_move_a_locked_start() -> None:
+    at = open_link({"v": "1", "surface": "himmelblau", "view": "Basins", "lock": "start"})
+    before = at.session_state["x0"], at.session_state["y0"]
+    select(at, panel.BASIN_CHART, [1.5, 2.5])
+    settle(at)
+    assert (at.session_state["x0"], at.session_state["y0"]) == before
+
+
 def test_load_configuration_coerces_like_the_widgets() -> None:
     state: dict[str, Any] = {"run3_optimizer": "momentum", "surface": "quadratic"}
     panel.load_configuration(state, 3, 1e9, ("hyper.beta", 0.5))
@@ -229,6 +263,12 @@ def test_load_configuration_coerces_like_the_widgets() -> None:
 def test_selected_point_reads_customdata_only() -> None:
     event = {"selection": {"points": [{"x": 1.0}, {"customdata": [0.5, 0.25]}]}}
     assert panel.selected_point(event) == (0.5, 0.25)
+    # Chromium's form: a typed-array row as an object keyed by index (order from the keys).
+    browser = {"selection": {"points": [{"customdata": {"1": 0.25, "0": 0.5}}]}}
+    assert panel.selected_point(browser) == (0.5, 0.25)
+    assert panel.selected_point({"selection": {"points": [{"customdata": 0.125}]}}) == (0.125,)
+    for bad in ({"a": 1.0}, {"0": "x"}, [], [True], "0.5", {"0": math.inf}):
+        assert panel.selected_point({"selection": {"points": [{"customdata": bad}]}}) is None
     assert panel.selected_point({"selection": {"points": [{"customdata": [math.nan]}]}}) is None
     assert panel.selected_point(None) is None
     state: dict[str, Any] = {"run1_optimizer": "gd", panel.SWEEP_CHART: event}
@@ -248,3 +288,17 @@ def test_bad_settings_and_capped_work_are_reported() -> None:
     at = show(at, "Basins")
     (error,) = at.error
     assert "exceeds the cap" in error.value
+
+
+def test_a_map_against_a_switched_off_clip_norm_draws_without_the_run_s_ring() -> None:
+    """Clipping off is a clip norm of 0, which has no place on the map's log axis: the map is
+    drawn (no log10(0) warning) and only the analysed run's ring is left out."""
+    at = show(page(), "Stability map")
+    at.selectbox(key=panel.AXIS_KEY).set_value("clip_norm")
+    settle(at)
+    names = {t.get("name") for t in chart(at, panel.MAP_CHART)["data"]}
+    assert {"converged", analysis_figures.PICKER_NAME} <= names
+    assert "analysed run" not in names
+    at.number_input(key=controls.run_key(1, "clip_norm")).set_value(2.0)
+    settle(at)
+    assert "analysed run" in {t.get("name") for t in chart(at, panel.MAP_CHART)["data"]}

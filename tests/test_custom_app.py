@@ -4,6 +4,7 @@ the parsed surface, a refused formula keeps the last good one, and both travel i
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import figures
 from app.state import configs, from_query
+from app.text import code
 from optimizers.engine import run
 from surfaces import SURFACES
 from surfaces.dataset import decode_points, least_squares
@@ -29,6 +31,13 @@ def expected_path(query: dict[str, str], index: int = 0) -> np.ndarray:
     return figures._clipped(run(config).positions, surface.box)
 
 
+def as_read(markdown: str) -> str:
+    """What Markdown shows for `markdown`, whose Markdown characters must all be escaped:
+    CommonMark's backslash escapes undone."""
+    assert not re.search(r"(?<!\\)[*_`$\[\]<>]", markdown.replace("\\\\", "")), markdown
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def test_a_formula_link_draws_the_engine_path_on_the_parsed_surface() -> None:
     query = {"v": "1", "surface": "formula", "formula": "x^2 + 10*y^2", "x0": "2", "y0": "1"}
     at = open_link(query)
@@ -43,7 +52,7 @@ def test_a_refused_formula_points_at_the_token_and_keeps_the_last_good_one() -> 
     at = open_link(query)
     before = run_path(at)
     at.text_input(key="formula").input("x^2 + __import__('os')").run()
-    errors = " ".join(e.value for e in at.get("error"))
+    errors = " ".join(as_read(e.value) for e in at.get("error"))
     assert "__import__" in errors and "character 7" in errors
     np.testing.assert_array_equal(run_path(at), before)
     assert address(at)["formula"] == "x^2 + y^2"  # the link keeps the accepted formula
@@ -87,3 +96,17 @@ def test_a_locked_surface_shows_the_formula_but_does_not_take_edits() -> None:
     hidden = open_link({"surface": "formula", "formula": "x^2 + y^2", "hide": "surface"})
     assert not hidden.get("text_input")
     np.testing.assert_array_equal(run_path(hidden), run_path(at))
+
+
+def test_formula_errors_and_hints_keep_their_stars_and_underscores() -> None:
+    """Markdown would read 2*x … x*y as emphasis and __import__ as bold: both are escaped."""
+    at = open_link({"surface": "formula", "formula": "x^2 + y^2"})
+    at.text_input(key="formula").input("2x + y").run()
+    (error,) = at.get("error")
+    assert "(2*x, not 2x; x*y, not x y)" in as_read(error.value)
+    assert f"Still showing the last accepted formula: {code('x^2 + y^2')}" in [
+        c.value for c in at.caption
+    ]
+    at.text_input(key="formula").input("__import__('os') * x_1").run()
+    (error,) = at.get("error")
+    assert as_read(error.value).startswith("Formula not used: unknown name '__import__'")

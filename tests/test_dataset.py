@@ -199,6 +199,10 @@ def test_the_minimum_is_the_least_squares_fit(seed: int, standardise: bool) -> N
     x0, x1, y0, y1 = surface.box
     assert x0 < point.x < x1 and y0 < point.y < y1
     assert all(x0 <= sx <= x1 and y0 <= sy <= y1 for sx, sy in surface.starts)
+    (sx, sy), _ = surface.starts  # 10 % across and 90 % up, short enough for a link
+    assert sx == pytest.approx(x0 + 0.1 * (x1 - x0), abs=1e-3 * (x1 - x0))
+    assert sy == pytest.approx(y0 + 0.9 * (y1 - y0), abs=1e-3 * (y1 - y0))
+    assert len(repr(sx)) <= 8 and len(repr(sy)) <= 8
 
 
 def test_the_loss_is_the_mean_squared_error() -> None:

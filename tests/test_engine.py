@@ -92,7 +92,11 @@ def test_quadratic_stability_threshold_is_sharp(optimizer: str) -> None:
     assert diverged.status.outcome == "diverged"
     assert describe(converged, below).startswith("Converged to the global minimum")
     sentence = describe(diverged, above)
-    assert sentence.startswith(f"Diverged at step {diverged.status.step}")
+    assert sentence.startswith("Diverged: it left the view at step ")
+    assert (
+        f"passed the divergence bound (424.3 from the box centre) at step {diverged.status.step}"
+        in sentence
+    )
     assert "is above" in sentence and "λ_max" in sentence
 
 

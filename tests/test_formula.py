@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.text import plain
 from optimizers.engine import RunConfig, run
 from optimizers.report import describe
 from surfaces import formula
@@ -555,7 +556,9 @@ def test_overflow_mid_run_is_a_diverged_run() -> None:
     t = run(config)
     assert t.status.outcome == "diverged" and t.status.step > 0
     assert np.isfinite(t.positions).all() and np.isfinite(t.loss).all()
-    assert describe(t, config).startswith(f"Diverged at step {t.status.step}")
+    sentence = describe(t, config)
+    assert sentence.startswith("Diverged: it left the view at step ")
+    assert f"at step {t.status.step} at " in sentence
 
 
 def test_leaving_the_domain_is_a_diverged_run() -> None:
@@ -590,5 +593,5 @@ def test_formula_controls_show_latex_errors_and_keep_the_last_good_formula() -> 
     assert "'(x - 1)^2 + y^2'" in at.markdown[-1].value  # the last good one stays in use
     at.text_input(key="formula").set_value("(x - 1)^2 + y^2").run()
     at.number_input(key="formula_x0").set_value(5.0).run()
-    assert "x_min < x_max" in at.error[0].value
+    assert plain("x_min < x_max") in at.error[0].value
     assert "(-3.0, 3.0, -3.0, 3.0)" in at.markdown[-1].value

@@ -4,6 +4,9 @@ page without an exception, each bad field reported."""
 
 from __future__ import annotations
 
+import json
+import re
+from fractions import Fraction
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -11,9 +14,22 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.state import CONTROL_GROUPS, LINK_VERSION, MAX_FIELDS, configs, from_query
+from app import share
+from app.figures import PICKER_NAME, PICKER_POINTS, array_of
+from app.state import (
+    CONTROL_GROUPS,
+    LINK_VERSION,
+    MAX_FIELDS,
+    configs,
+    from_query,
+    number_text,
+    setting_key,
+)
+from app.text import plain
+from app.views import SETTINGS, VIEW_SETTINGS
 from optimizers.engine import run
-from tests.apptest_tools import address, open_link, warnings
+from surfaces import SURFACES
+from tests.apptest_tools import address, open_link, select_point, warnings
 
 
 def final_positions(at: AppTest) -> np.ndarray:
@@ -187,8 +203,9 @@ def test_a_hostile_link_opens_the_page_and_names_each_bad_field(
     at = open_link(query)
     assert at.get("plotly_chart"), "the race is drawn"
     reported = warnings(at)
+    shown = re.findall(r"^- (`+) ?(.*?) ?\1: ", reported, flags=re.MULTILINE)
     for name in bad:
-        assert f"`{name}=" in reported, (name, reported)
+        assert any(text.startswith(f"{name[:37]}") for _, text in shown), (name, reported)
     canonical = address(at)  # the address bar now holds only usable, canonical fields
     assert from_query(canonical).problems == []
 
@@ -225,12 +242,119 @@ def test_a_link_chooses_the_analysed_run_and_the_map_axis() -> None:
         "v": "1",
         "view": "Stability map",
         "analysis_run": "2",
-        "analysis_map_axis": "beta",
+        "analysis_map_axis": "kappa",
         "runs": "2",
     }
     at = open_link(query)
     assert at.selectbox(key="analysis_run").value == 2
-    assert at.selectbox(key="analysis_map_axis").value == "beta"
+    assert at.selectbox(key="analysis_map_axis").value == "kappa"
     assert address(at) == query
+    # Run 2 (momentum) maps against β first: its default axis, left out of the link.
+    first_axis = open_link(query | {"analysis_map_axis": "beta"})
+    assert first_axis.selectbox(key="analysis_map_axis").value == "beta"
+    assert address(first_axis) == {k: v for k, v in query.items() if k != "analysis_map_axis"}
     reasons = warnings(open_link({"analysis_run": "5"}))
-    assert "`analysis_run=5`" in reasons and "clamped to 1" in reasons
+    assert f"`analysis_run=5`: {plain('not one of the runs (1); using run 1')}" in reasons
+
+
+# Run numbers and colours survive the link (in a browser: tests/browser/test_identity_browser.py).
+
+
+def run_colours(at: AppTest) -> dict[str, str]:
+    """The contour's run paths: {legend label: line colour}."""
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return {
+        trace["name"]: trace["line"]["color"]
+        for trace in spec["data"]
+        if trace.get("legendgroup", "").startswith("run-") and trace.get("mode") == "lines"
+    }
+
+
+def test_removing_run_1_keeps_the_other_runs_numbers_and_colours_through_the_link() -> None:
+    at = open_link({"runs": "3", "steps": "20"})
+    before = run_colours(at)
+    at.button(key="run1_remove").click().run()
+    query = address(at)
+    assert query["runs"] == "2,3"
+    sender = run_colours(at)
+    assert sender == {label: c for label, c in before.items() if not label.startswith("1:")}
+    assert [label[:2] for label in sender] == ["2:", "3:"]
+
+    receiver = open_link(query)
+    assert receiver.session_state["run_ids"] == [2, 3]
+    assert run_colours(receiver) == sender
+    panels = [e.label for e in receiver.get("expander") if e.label.startswith("Run ")]
+    assert panels == [e.label for e in at.get("expander") if e.label.startswith("Run ")]
+    assert [label.split(" · ")[0] for label in panels] == ["Run 2", "Run 3"]
+    assert address(receiver) == query
+
+
+# Numbers in the link: short, no float noise.
+
+
+def test_a_contour_click_writes_the_picker_grid_s_decimals() -> None:
+    at = open_link({"steps": "20"})
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    picker = next(trace for trace in spec["data"] if trace.get("name") == PICKER_NAME)
+    xs, ys = array_of(picker["x"]), array_of(picker["y"])
+    noisy = next(k for k, x in enumerate(xs) if len(repr(float(x))) > 12)  # e.g. -1.65…01
+    x_min, x_max, y_min, y_max = (Fraction(str(edge)) for edge in SURFACES["quadratic"].box)
+    column, row = noisy % PICKER_POINTS, noisy // PICKER_POINTS
+    exact_x = x_min + column * (x_max - x_min) / (PICKER_POINTS - 1)  # the grid's decimal
+    exact_y = y_min + row * (y_max - y_min) / (PICKER_POINTS - 1)
+    point = {"curve_number": at.session_state["_picker"], "point_number": noisy}
+    select_point(at, "contour", point | {"x": float(xs[noisy]), "y": float(ys[noisy])})
+    at.run()
+    assert (address(at)["x0"], address(at)["y0"]) == (
+        number_text(float(exact_x)),
+        number_text(float(exact_y)),
+    )
+    assert len(address(at)["x0"]) <= 6, address(at)["x0"]
+
+
+def test_a_formula_s_default_start_is_written_short() -> None:
+    query = address(open_link({"surface": "formula"}))
+    assert (query["x0"], query["y0"]) == ("2.4", "1.8")  # 90 % and 80 % across [-3, 3]
+
+
+def test_the_share_link_has_a_slash_before_the_query_and_literal_commas() -> None:
+    at = open_link({"hide": "lr,steps", "lock": "optimizer,surface"})
+    (link,) = [e.value for e in at.get("code") if e.value.startswith(("/?", "http"))]
+    assert link == "/?v=1&hide=steps,lr&lock=surface,optimizer"
+
+
+def test_a_link_to_the_browser_s_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    query = {"v": "1", "hide": "steps,lr"}
+    for url in ("http://host:8501", "http://host:8501/"):
+        monkeypatch.setattr(share.st, "context", type("Context", (), {"url": url}))
+        assert share.link_to(query) == "http://host:8501/?v=1&hide=steps,lr"
+
+
+def test_a_view_visited_once_leaves_no_settings_in_later_links() -> None:
+    at = open_link({"runs": "2", "steps": "20"})
+    at.radio(key="view").set_value("Stability map").run()
+    at.selectbox(key="analysis_run").set_value(2).run()
+    at.number_input(key="analysis_map_cells").set_value(120).run()
+    assert address(at) == {
+        "v": "1",
+        "runs": "2",
+        "steps": "20",
+        "view": "Stability map",
+        "analysis_run": "2",
+        "analysis_map_cells": "120",
+        # The axis shown is run 1's first, kept for run 2, whose own first (default) is β.
+        "analysis_map_axis": "warmup_steps",
+    }
+    at.radio(key="view").set_value("Race").run()
+    assert address(at) == {"v": "1", "runs": "2", "steps": "20"}
+    assert at.session_state["analysis_map_cells"] == 120  # kept for the next visit
+
+
+@pytest.mark.parametrize("view", list(VIEW_SETTINGS))
+def test_each_view_s_link_settings_are_the_ones_it_draws(view: str) -> None:
+    at = open_link({"view": view, "steps": "20"})
+    kinds = ("number_input", "select_slider", "slider")
+    drawn = {element.key for kind in kinds for element in at.get(kind)}
+    assert drawn & {setting_key(spec.name) for spec in SETTINGS} == {
+        setting_key(name) for name in VIEW_SETTINGS[view]
+    }

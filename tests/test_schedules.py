@@ -450,3 +450,16 @@ def test_get_schedule():
     with pytest.raises(ValueError, match="'nope'") as error:
         get_schedule("nope")
     assert all(key in str(error.value) for key in SCHEDULES)
+
+
+@pytest.mark.parametrize("mult", [1.0, 2.0, 3.0])
+def test_sgdr_restarts_where_its_formula_says(mult: float):
+    """The sidebar's SGDR formula: cycle i starts at S_i = T_0 + … + T_{i−1} with
+    T_i = T_0 T_mult^i, and η_k is η₀ exactly at those steps (h_k = 1 only at u_k = 0)."""
+    p = {"period": 10.0, "period_mult": mult, "min_factor": 0.1}
+    periods = [p["period"] * mult**i for i in range(4)]
+    starts = np.cumsum([0.0, *periods[:-1]])
+    k = jnp.arange(int(starts[-1]) + 5, dtype=float)
+    traced = {name: jnp.float64(value) for name, value in p.items()}
+    rates = np.asarray(SCHEDULES["sgdr"].fn(k, jnp.float64(LR0), traced))
+    assert np.flatnonzero(np.isclose(rates, LR0, rtol=1e-12, atol=0)).tolist() == starts.tolist()

@@ -3,6 +3,7 @@ reported with the value used instead."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -17,6 +18,7 @@ from app.state import (
     CUSTOM_SURFACES,
     DEFAULT_STEPS,
     LINK_VERSION,
+    MAP_VIEW,
     MAX_FIELDS,
     MAX_RUNS,
     START_LIMIT,
@@ -32,7 +34,7 @@ from app.state import (
     to_query,
     to_session,
 )
-from app.views import RACE, SETTINGS, VIEWS
+from app.views import RACE, SETTINGS, VIEW_SETTINGS, VIEWS
 from optimizers.analysis import SECOND_AXES
 from optimizers.engine import MAX_STEPS, MODIFIERS, run
 from optimizers.rules import OPTIMIZERS
@@ -53,10 +55,11 @@ def spec_values(specs: tuple[ParamSpec, ...]) -> st.SearchStrategy[dict[str, flo
 
 
 @st.composite
-def run_states(draw: st.DrawFn) -> RunState:
+def run_states(draw: st.DrawFn, run_id: int) -> RunState:
     rule = OPTIMIZERS[draw(st.sampled_from(list(OPTIMIZERS)))]
     schedule = SCHEDULES[draw(st.sampled_from(list(SCHEDULES)))]
     return RunState(
+        run_id=run_id,
         optimizer=rule.key,
         lr=draw(spec_value(rule.lr)),
         hyper=draw(spec_values(rule.hyper)),
@@ -92,7 +95,18 @@ def page_states(draw: st.DrawFn, max_steps: int = MAX_STEPS, max_runs: int = MAX
     locked = draw(st.frozensets(st.sampled_from(list(CONTROL_GROUPS)))) - hidden
     coordinate = st.floats(-START_LIMIT, START_LIMIT, allow_nan=False)
     start = (draw(coordinate), draw(coordinate))
-    runs = tuple(draw(st.lists(run_states(), min_size=1, max_size=max_runs)))
+    run_ids = draw(
+        st.one_of(  # runs 1 … n (`runs=n`), or any numbers in any order (`runs=2,3`, `runs=3,`)
+            st.integers(1, max_runs).map(lambda n: list(range(1, n + 1))),
+            st.lists(st.integers(1, MAX_RUNS), min_size=1, max_size=max_runs, unique=True),
+        )
+    )
+    runs = tuple(draw(run_states(run_id)) for run_id in run_ids)
+    view = draw(st.sampled_from([RACE, *(view.name for view in VIEWS)]))
+    # A link carries only the current view's settings: the others stay at their defaults.
+    analysis = {spec.name: float(spec.default) for spec in SETTINGS}
+    shown = [spec for spec in SETTINGS if spec.name in VIEW_SETTINGS.get(view, ())]
+    analysis |= draw(spec_values(tuple(shown)))
     return PageState(
         **draw(custom_fields(key)),
         surface=key,
@@ -103,10 +117,10 @@ def page_states(draw: st.DrawFn, max_steps: int = MAX_STEPS, max_runs: int = MAX
         show_3d=draw(st.booleans()),
         show_field=draw(st.booleans()),
         inspect_step=draw(st.integers(0, steps)),
-        view=draw(st.sampled_from([RACE, *(view.name for view in VIEWS)])),
-        analysis=draw(spec_values(SETTINGS)),
-        analysis_run=draw(st.integers(1, len(runs))),
-        map_axis=draw(st.sampled_from(["", *SECOND_AXES])),
+        view=view,
+        analysis=analysis,
+        analysis_run=draw(st.sampled_from(run_ids)) if view != RACE else run_ids[0],
+        map_axis=draw(st.sampled_from(["", *SECOND_AXES])) if view == MAP_VIEW else "",
         classroom=Classroom(hidden, locked, draw(st.booleans())),
     )
 
@@ -261,3 +275,88 @@ def test_a_lesson_must_be_known() -> None:
     assert from_query({"lesson": "diverge"}, lessons={"diverge"}).state.lesson == "diverge"
     decoded = from_query({"lesson": "nope"}, lessons={"diverge"})
     assert decoded.state.lesson is None and "unknown lesson" in decoded.problems[0].reason
+
+
+# Run numbers: a run keeps its number (and colour) through the link.
+
+
+def numbered_runs(*run_ids: int) -> PageState:
+    """The default page with runs numbered `run_ids`, run k at learning rate (k + 0.5) / 100."""
+    runs = tuple(replace(state.default_run(k), lr=(k + 0.5) / 100) for k in run_ids)
+    return replace(default_state(), runs=runs, analysis_run=run_ids[0])
+
+
+@pytest.mark.parametrize(
+    ("run_ids", "text"),
+    [((1,), None), ((1, 2, 3), "3"), ((2, 3), "2,3"), ((3,), "3,"), ((3, 1, 2), "3,1,2")],
+)
+def test_the_runs_field_names_the_runs(run_ids: tuple[int, ...], text: str | None) -> None:
+    query = to_query(numbered_runs(*run_ids))
+    assert query.get("runs") == text
+    lrs = {key: value for key, value in query.items() if key.endswith("_lr")}
+    assert lrs == {f"run{k}_lr": number_text((k + 0.5) / 100) for k in run_ids}
+    decoded = from_query(through_url(query))
+    assert decoded.problems == []
+    assert [run.run_id for run in decoded.state.runs] == list(run_ids)
+    assert [run.lr for run in decoded.state.runs] == [(k + 0.5) / 100 for k in run_ids]
+
+
+def test_a_count_still_means_runs_one_to_n() -> None:
+    runs = from_query({"runs": "3", "run2_lr": "0.5"}).state.runs
+    assert [(r.run_id, r.optimizer) for r in runs] == [(1, "gd"), (2, "momentum"), (3, "adam")]
+    assert runs[1].lr == 0.5
+
+
+def test_a_run_keeps_its_default_rule_under_its_number() -> None:
+    runs = from_query({"runs": "3,5"}).state.runs  # DEFAULT_OPTIMIZERS by number, not place
+    assert [(r.run_id, r.optimizer) for r in runs] == [(3, "adam"), (5, "rmsprop")]
+
+
+def test_bad_run_numbers_are_skipped_and_named() -> None:
+    decoded = from_query({"runs": "2,9,2,x,0", "run9_lr": "0.1"})
+    assert [run.run_id for run in decoded.state.runs] == [2]
+    reasons = {problem.field: problem.reason for problem in decoded.problems}
+    assert "9, 2, x, 0; skipped" in reasons["runs"]
+    assert "there is no run 9 (this link has runs 2)" in reasons["run9_lr"]
+    empty = from_query({"runs": ","})
+    assert [run.run_id for run in empty.state.runs] == [1]
+    assert "using run 1" in empty.problems[0].reason
+
+
+def test_the_analysed_run_must_be_one_of_the_runs() -> None:
+    decoded = from_query({"runs": "2,3", "view": "Curvature", "analysis_run": "3"})
+    assert decoded.state.analysis_run == 3 and decoded.problems == []
+    assert from_query({"runs": "2,3"}).state.analysis_run == 2  # absent: the first run
+    wrong = from_query({"runs": "2,3", "analysis_run": "1"})
+    assert wrong.state.analysis_run == 2
+    assert "not one of the runs (2, 3); using run 2" in wrong.problems[0].reason
+
+
+# Only the current view's settings go in the link.
+
+
+def test_only_the_current_view_s_changed_settings_go_in_the_link() -> None:
+    analysis = {spec.name: float(spec.default) for spec in SETTINGS}
+    changed = {"sweep_rates": 600.0, "map_cells": 120.0, "basin_cells": 200.0}
+    page = replace(
+        numbered_runs(1, 2),
+        analysis=analysis | changed,
+        analysis_run=2,
+        map_axis="beta",
+    )
+    assert not [key for key in to_query(page) if key.startswith("analysis_")]  # the race
+    sweep = to_query(replace(page, view="LR sweep"))
+    assert {k: v for k, v in sweep.items() if k.startswith("analysis_")} == {
+        "analysis_sweep_rates": "600",
+        "analysis_run": "2",
+    }
+    stability = to_query(replace(page, view=MAP_VIEW))
+    assert {k: v for k, v in stability.items() if k.startswith("analysis_")} == {
+        "analysis_map_cells": "120",
+        "analysis_run": "2",
+        "analysis_map_axis": "beta",
+    }
+    first_run = to_query(replace(page, view="Basins", analysis_run=1))
+    assert {k: v for k, v in first_run.items() if k.startswith("analysis_")} == {
+        "analysis_basin_cells": "200"
+    }

@@ -96,6 +96,11 @@ def page(browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[obje
 
 @pytest.fixture(scope="session")
 def screenshots() -> Path:
-    """docs/screenshots/, which the README shows (files overwritten on every run)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+    """Where the tests' screenshots go: tests/artifacts/browser/screenshots/ (git-ignored), or
+    with UPDATE_SCREENSHOTS=1 docs/screenshots/, which the README shows (tests never change
+    tracked files unless asked to)."""
+    folder = (
+        SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else ARTIFACTS / "screenshots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
