@@ -32,8 +32,8 @@ from app.controls import RunSetup, Scene
 from app.state import START_LIMIT, coerce, widget_value
 from app.text import code, plain
 from app.views import AXIS_KEY, RACE, RUN_KEY, SETTINGS, VIEW_SETTINGS, VIEWS, setting_key
-from optimizers import analysis
-from optimizers.engine import MODIFIERS, plan
+from optimizers import analysis, cost
+from optimizers.engine import MODIFIERS, RunConfig, plan
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES, ParamSpec
@@ -54,7 +54,7 @@ def _setting_widgets(view: str) -> dict[str, float]:
     values = {}
     for column, name in zip(st.columns(len(names)), names, strict=True):
         with column:
-            spec = next(spec for spec in SETTINGS if spec.name == name)
+            spec = _setting_spec(name)
             values[name] = controls.param_widget(spec, setting_key(spec.name))
     return values
 
@@ -162,18 +162,10 @@ def selected_point(selection: Any) -> tuple[float, ...] | None:
     return None
 
 
-def apply_sweep_selection(state: MutableMapping[str, Any], run_id: int) -> bool:
-    """Load the rate of the sweep point selected (chart key SWEEP_CHART); True if one was."""
-    point = selected_point(state.get(SWEEP_CHART))
-    if point is None:
-        return False
-    load_configuration(state, run_id, point[0])
-    return True
-
-
-def apply_range_selection(state: MutableMapping[str, Any], run_id: int) -> bool:
-    """Load the rate of the range-test point selected (chart key RANGE_CHART); True if one was."""
-    point = selected_point(state.get(RANGE_CHART))
+def apply_rate_selection(state: MutableMapping[str, Any], run_id: int, chart: str) -> bool:
+    """Load the rate of the point selected on `chart` (SWEEP_CHART or RANGE_CHART, whose points
+    carry (η,)); True if one was."""
+    point = selected_point(state.get(chart))
     if point is None:
         return False
     load_configuration(state, run_id, point[0])
@@ -202,16 +194,12 @@ def apply_basin_selection(state: MutableMapping[str, Any]) -> bool:
     return True
 
 
-def _on_sweep_select(run_id: int) -> None:
-    apply_sweep_selection(st.session_state, run_id)
+def _on_rate_select(run_id: int, chart: str) -> None:
+    apply_rate_selection(st.session_state, run_id, chart)
 
 
 def _on_map_select(run_id: int, grid_key: str) -> None:
     apply_map_selection(st.session_state, run_id, grid_key)
-
-
-def _on_range_select(run_id: int) -> None:
-    apply_range_selection(st.session_state, run_id)
 
 
 def _on_basin_select() -> None:
@@ -228,7 +216,9 @@ def _load(run_id: int, lr: float) -> None:
 
 @st.cache_data(show_spinner="Sweeping the learning rate…", max_entries=32)
 def cached_sweep(key: compute.ConfigKey, low: float, high: float, count: int) -> analysis.Sweep:
-    return analysis.lr_sweep(compute.config_from_key(key), analysis.log_rates(low, high, count))
+    rates = analysis.log_rates(low, high, count)
+    with compute.heavy_slot():
+        return analysis.lr_sweep(compute.config_from_key(key), rates, compute.stop_requested)
 
 
 @st.cache_data(show_spinner="Mapping stability…", max_entries=16)
@@ -237,14 +227,17 @@ def cached_map(
 ) -> analysis.StabilityMap:
     config = compute.config_from_key(key)
     values = analysis.SECOND_AXES.lookup(axis).values(config, cells)
-    return analysis.stability_map(config, analysis.log_rates(low, high, cells), axis, values)
+    rates = analysis.log_rates(low, high, cells)
+    with compute.heavy_slot():
+        return analysis.stability_map(config, rates, axis, values, compute.stop_requested)
 
 
 @st.cache_data(show_spinner="Running the range test…", max_entries=32)
 def cached_range_test(
     key: compute.ConfigKey, low: float, high: float, steps: int
 ) -> analysis.RangeTest:
-    return analysis.range_test(compute.config_from_key(key), low, high, steps)
+    with compute.heavy_slot():
+        return analysis.range_test(compute.config_from_key(key), low, high, steps)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -254,7 +247,9 @@ def cached_threshold(key: compute.ConfigKey) -> analysis.Threshold | None:
 
 @st.cache_data(show_spinner="Finding basins…", max_entries=16)
 def cached_basins(key: compute.ConfigKey, resolution: int) -> analysis.BasinMap:
-    return analysis.basin_map(compute.config_from_key(key), resolution)
+    config = compute.config_from_key(key)
+    with compute.heavy_slot():
+        return analysis.basin_map(config, resolution, cancelled=compute.stop_requested)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -287,6 +282,30 @@ def _rate_range(setup: RunSetup, values: Mapping[str, float]) -> tuple[float, fl
     return low, high
 
 
+def _setting_spec(name: str) -> ParamSpec:
+    return next(spec for spec in SETTINGS if spec.name == name)
+
+
+def _refused(message: str | None) -> bool:
+    """Show a budget refusal (with its suggestion) instead of the view; True if refused."""
+    if message is not None:
+        st.error(plain(message))
+    return message is not None
+
+
+def _over_budget(
+    setup: RunSetup,
+    count: int,
+    setting: str,
+    cost_of: Callable[[RunConfig, int], cost.Estimate],
+    noun: str,
+) -> bool:
+    """Refuse a grid of `count` (setting `setting`) whose estimated work is over budget."""
+    assert setup.config is not None
+    low = int(_setting_spec(setting).low)
+    return _refused(cost.grid_refusal(setup.config, count, low, cost_of, noun))
+
+
 def _number(setup: RunSetup, grid_key: str) -> float:
     assert setup.config is not None
     the_plan = plan(setup.config)
@@ -297,12 +316,15 @@ def _sweep_view(setup: RunSetup, scene: Scene) -> None:
     assert setup.config is not None
     values = _setting_widgets("LR sweep")
     low, high = _rate_range(setup, values)
+    count = int(values["sweep_rates"])
+    if _over_budget(setup, count, "sweep_rates", cost.sweep_seconds, "rates"):
+        return
     key = compute.config_key(setup.config)
-    sweep = cached_sweep(key, low, high, int(values["sweep_rates"]))
+    sweep = cached_sweep(key, low, high, count)
     st.plotly_chart(
         analysis_figures.sweep_figure(sweep, setup.config.lr),
         key=SWEEP_CHART,
-        on_select=functools.partial(_on_sweep_select, setup.run_id),
+        on_select=functools.partial(_on_rate_select, setup.run_id, SWEEP_CHART),
         selection_mode=("points",),
         theme=None,
         config=CHART_CONFIG,
@@ -346,6 +368,8 @@ def _map_view(setup: RunSetup, scene: Scene) -> None:
     values = _setting_widgets("Stability map")
     low, high = _rate_range(setup, values)
     cells = int(values["map_cells"])
+    if _over_budget(setup, cells, "map_cells", cost.map_seconds, "cells per side"):
+        return
     smap = cached_map(compute.config_key(setup.config), low, high, cells, axis.key)
     current = (float(setup.config.lr or 0.0), _number(setup, axis.grid_key))
     st.plotly_chart(
@@ -367,19 +391,22 @@ def _map_view(setup: RunSetup, scene: Scene) -> None:
 def _range_view(setup: RunSetup, scene: Scene) -> None:
     assert setup.config is not None
     values = _setting_widgets("LR range test")
+    steps, low = int(values["range_steps"]), int(_setting_spec("range_steps").low)
+    if _refused(cost.range_refusal(setup.config, steps, low)):
+        return
     key = compute.config_key(setup.config)
     test = cached_range_test(
         key,
         values["range_low"],
         values["range_high"],
-        int(values["range_steps"]),
+        steps,
     )
     left, right = st.columns([3, 2], gap="medium")
     with left:
         st.plotly_chart(
             analysis_figures.range_curve_figure(test, cached_threshold(key)),
             key=RANGE_CHART,
-            on_select=functools.partial(_on_range_select, setup.run_id),
+            on_select=functools.partial(_on_rate_select, setup.run_id, RANGE_CHART),
             selection_mode=("points",),
             theme=None,
             config=CHART_CONFIG,
@@ -424,7 +451,10 @@ def _range_view(setup: RunSetup, scene: Scene) -> None:
 def _basin_view(setup: RunSetup, scene: Scene) -> None:
     assert setup.config is not None
     values = _setting_widgets("Basins")
-    basins = cached_basins(compute.config_key(setup.config), int(values["basin_cells"]))
+    cells = int(values["basin_cells"])
+    if _over_budget(setup, cells, "basin_cells", cost.basin_seconds, "starts per side"):
+        return
+    basins = cached_basins(compute.config_key(setup.config), cells)
     if len(basins.minima) < 2:
         st.info(f"{scene.surface.name} lists {len(basins.minima)} minimum: one basin at most.")
     clickable = controls.classroom().mode("start") == "show"

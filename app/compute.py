@@ -8,18 +8,23 @@ of (name, value) pairs, never a jax array or a Surface. A RunConfig travels as
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import fields
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
+from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from app import figures
 from app.custom import surface_from_recipe
 from optimizers import report
 from optimizers.curvature import THRESHOLD_FORMULAS, CriticalRate
 from optimizers.curvature import critical_rate as _critical_rate
-from optimizers.engine import RunConfig, Trajectory
+from optimizers.engine import MAX_STEPS, CancelledError, RunConfig, Trajectory
 from optimizers.engine import run as _run
 from surfaces import Surface, get_surface
 
@@ -69,12 +74,73 @@ def config_from_key(key: ConfigKey) -> RunConfig:
     return RunConfig(**values | {"surface": surface_of(values["surface"])})
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+# Long computations: asked between chunks whether the session still wants them, and one at a
+# time across sessions, so that a heavy request neither outlives its tab nor starves the others.
+
+HEAVY_AT_ONCE = 1  # heavy computations running at once in this process (the machine has 2 cores)
+_HEAVY = threading.BoundedSemaphore(HEAVY_AT_ONCE)
+WAIT_POLL_SECONDS = 0.1
+
+
+def stop_requested() -> bool:
+    """Between two chunks of a computation: raise Streamlit's own stop or rerun when the
+    session asked for one (a closed tab, a newer rerun), so that the work stops there and, the
+    cached function having raised, nothing half-done is cached; False otherwise (and outside a
+    script run)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    requests = getattr(ctx, "script_requests", None)
+    request = None if requests is None else requests.on_scriptrunner_yield()
+    if request is None:
+        return False
+    if request.type == ScriptRequestType.RERUN:
+        raise RerunException(request.rerun_data)
+    raise StopException()
+
+
+@contextmanager
+def heavy_slot(cancelled: Callable[[], bool] = stop_requested) -> Iterator[None]:
+    """Hold one of HEAVY_AT_ONCE slots for a heavy computation; while waiting for one, ask
+    `cancelled` every WAIT_POLL_SECONDS (CancelledError when it says stop)."""
+    while not _HEAVY.acquire(timeout=WAIT_POLL_SECONDS):
+        if cancelled():
+            raise CancelledError("stopped while waiting for a free slot")
+    try:
+        yield
+    finally:
+        _HEAVY.release()
+
+
+# Trajectories, cached within a byte budget: each cache's entry count is its share of
+# TRAJECTORY_CACHE_BYTES over the size of its longest trajectory (w, L, ∇L, ‖∇L‖, η, Δw, the
+# effective rate and up to three state vectors: at most 20 float64 per step).
+TRAJECTORY_CACHE_BYTES = 128 * 2**20
+STEP_BYTES = 20 * 8
+LONG_RUN = 2_000  # steps above which a run goes to the cache of long runs
+
+
 def run(key: ConfigKey) -> tuple[Trajectory, str]:
     """The trajectory of one configuration and its status sentence."""
+    return (_long_run if dict(key)["steps"] > LONG_RUN else _short_run)(key)
+
+
+def _trajectory_and_sentence(key: ConfigKey) -> tuple[Trajectory, str]:
     config = config_from_key(key)
     trajectory = _run(config)
     return trajectory, report.describe(trajectory, config)
+
+
+@st.cache_data(
+    show_spinner=False, max_entries=TRAJECTORY_CACHE_BYTES // 2 // (STEP_BYTES * LONG_RUN)
+)
+def _short_run(key: ConfigKey) -> tuple[Trajectory, str]:
+    return _trajectory_and_sentence(key)
+
+
+@st.cache_data(
+    show_spinner=False, max_entries=TRAJECTORY_CACHE_BYTES // 2 // (STEP_BYTES * MAX_STEPS)
+)
+def _long_run(key: ConfigKey) -> tuple[Trajectory, str]:
+    return _trajectory_and_sentence(key)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -33,6 +33,7 @@ from app.text import code, plain
 from surfaces.base import Surface
 from surfaces.dataset import (
     DEFAULT_POINTS,
+    LINK_DIGITS,
     MAX_ROWS,
     Points,
     check_points,
@@ -40,6 +41,7 @@ from surfaces.dataset import (
     decode_points,
     encode_points,
     fitted_line,
+    loses_digits,
     parse_points,
 )
 from surfaces.formula import (
@@ -71,7 +73,7 @@ def surface_from_recipe(recipe: tuple[Any, ...]) -> Surface:
     ("formula", text, box, start) or ("data", points, standardise); ValueError otherwise."""
     kind = recipe[0] if recipe else None
     if kind == "formula" and len(recipe) == 4:
-        return formula_surface(recipe[1], recipe[2], recipe[3])
+        return formula_surface(recipe[1], recipe[2], recipe[3], limit=None)  # canonical text
     if kind == "data" and len(recipe) == 3:
         return data_surface(Points(*recipe[1]), bool(recipe[2]))
     raise ValueError(f"not a custom surface recipe: {recipe!r}")
@@ -131,8 +133,7 @@ def formula_controls(disabled: bool = False) -> Surface | None:
     except ValueError as error:
         st.error(f"Plot box not used: {plain(error)}")
         return _last_good_formula()
-    assert surface.recipe is not None
-    state[_GOOD_FORMULA], state[_GOOD_BOX] = surface.recipe[1], box
+    state[_GOOD_FORMULA], state[_GOOD_BOX] = text, box  # as typed: the limit applies to it
     st.latex(surface.latex)
     return surface
 
@@ -153,7 +154,7 @@ def _last_good_formula() -> Surface | None:
 
 
 def accepted_formula() -> tuple[str, tuple[float, float, float, float]] | None:
-    """The formula (canonical text) and box now plotted, or None if none was accepted yet."""
+    """The formula (as typed) and box now plotted, or None if none was accepted yet."""
     state = st.session_state
     text, box = state.get(_GOOD_FORMULA), state.get(_GOOD_BOX)
     return None if text is None or box is None else (text, box)
@@ -189,7 +190,7 @@ def points_from_frame(frame: pd.DataFrame) -> Points:
 
 
 def _base_points() -> Points:
-    """The table's starting points: an upload too large for a link, else the link text in
+    """The table's starting points: an upload (at full precision), else the link text in
     state["data"] (the default data set where it is missing or invalid)."""
     state = st.session_state
     uploaded = state.get(_UPLOADED)
@@ -217,9 +218,8 @@ def _on_upload() -> None:
     except ValueError as error:
         state[_UPLOAD_ERROR] = f"{upload.name} was not used: {error}"
         return
-    link = encode_points(points)
-    state["data"] = link or ""
-    state[_UPLOADED] = None if link else points
+    state["data"] = encode_points(points) or ""  # rounded: only what a link carries
+    state[_UPLOADED] = points  # the table keeps every digit of the file
     state.pop("data_points", None)
 
 
@@ -262,17 +262,26 @@ def data_controls(disabled: bool = False) -> Surface | None:
     )
     try:
         points = points_from_frame(edited)
+        surface = data_surface(points, bool(standardise))
     except ValueError as error:
         st.error(f"Table not used: {plain(error)}")
         current = state.get(_CURRENT_POINTS)
-        if not isinstance(current, Points):
+        try:
+            surface = data_surface(current, bool(standardise))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
             return None
         st.caption("Still fitting the last valid table.")
         points = current
     state[_CURRENT_POINTS] = points
-    if encode_points(points) is None:
+    link = encode_points(points)
+    if link is None:
         st.caption(f"{len(points.x):,} points: too many to travel in a shared link.")
-    return data_surface(points, bool(standardise))
+    elif loses_digits(points):
+        st.caption(
+            f"The fit uses every digit of your data; the share link carries it rounded to "
+            f"{LINK_DIGITS} significant digits."
+        )
+    return surface
 
 
 def data_link_value() -> str | None:

@@ -2,13 +2,15 @@
 
 Row k of a run holds w_k, f(w_k), ∇L(w_k) and ‖∇L(w_k)‖, and for k < n also the step taken from
 w_k: the rate η_k, the update Δw_k, the effective per-coordinate rate and the optimizer state
-entries (empty in CSV, null in JSON, on the last row). Floats are written with repr, so they
-read back exactly.
+entries (empty in CSV on the last row; JSON is columnar, so its step columns are one shorter).
+Floats are written with repr, so they read back exactly. Both are built from numpy columns:
+6 runs × 20,000 steps take about a second each.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import math
@@ -62,35 +64,27 @@ class ExportRun:
     description: str = ""
 
 
-def _vector(name: str, values: np.ndarray) -> dict[str, float]:
-    flat = np.ravel(values)
-    if flat.size == 1:
-        return {name: float(flat[0])}
-    suffixes = "xy" if flat.size == 2 else range(flat.size)
-    return {f"{name}_{s}": float(v) for s, v in zip(suffixes, flat, strict=True)}
+def _named(name: str, values: np.ndarray) -> dict[str, np.ndarray]:
+    """A per-step quantity as columns: `name` for a scalar, name_x / name_y for a 2-vector,
+    name_0 … otherwise."""
+    table = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+    if table.shape[1] == 1:
+        return {name: table[:, 0]}
+    suffixes = "xy" if table.shape[1] == 2 else range(table.shape[1])
+    return {f"{name}_{s}": table[:, i] for i, s in enumerate(suffixes)}
 
 
-def step_rows(trajectory: Trajectory) -> list[dict[str, Any]]:
-    """One dict per kept position w_0 … w_n; step quantities are None on the last row."""
+def step_columns(trajectory: Trajectory) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(position columns, step columns): x, y, loss, grad_x, grad_y, grad_norm with n + 1 values
+    (w_0 … w_n); lr, update, effective_lr and the optimizer state (sorted by name) with n values
+    (step k moves w_k to w_{k+1})."""
     t = trajectory
-    rows = []
-    moves = len(t.lr)
-    empty = dict.fromkeys(STEP_COLUMNS[7:])
+    points = {"x": t.positions[:, 0], "y": t.positions[:, 1], "loss": t.loss}
+    points |= _named("grad", t.grad) | {"grad_norm": t.grad_norm}
+    steps = {"lr": t.lr} | _named("update", t.update) | _named("effective_lr", t.effective_lr)
     for name in sorted(t.state):
-        empty |= dict.fromkeys(_vector(name, np.zeros(t.state[name].shape[1:])))
-    for k in range(len(t.positions)):
-        x, y = (float(v) for v in t.positions[k])
-        row: dict[str, Any] = {"step": k, "x": x, "y": y, "loss": float(t.loss[k])}
-        row |= _vector("grad", t.grad[k]) | {"grad_norm": float(t.grad_norm[k])}
-        if k < moves:
-            row["lr"] = float(t.lr[k])
-            row |= _vector("update", t.update[k]) | _vector("effective_lr", t.effective_lr[k])
-            for name in sorted(t.state):
-                row |= _vector(name, t.state[name][k])
-        else:
-            row |= empty
-        rows.append(row)
-    return rows
+        steps |= _named(name, t.state[name])
+    return points, steps
 
 
 def _compact(mapping: Any) -> str:
@@ -120,24 +114,46 @@ def config_columns(run: ExportRun) -> dict[str, Any]:
 
 
 def to_csv(runs: Sequence[ExportRun]) -> str:
-    """Every run's steps, one row each, config columns first; state columns as they occur."""
-    tables = [(config_columns(r), step_rows(r.trajectory)) for r in runs]
+    """Every run's steps, one row each, config columns first; state columns as they occur.
+    Each float is its repr (it reads back exactly); a step column is empty on a run's last row
+    and a column the run does not have is empty throughout."""
+    tables = [(config_columns(r), *step_columns(r.trajectory)) for r in runs]
     columns = list(CONFIG_COLUMNS) + list(STEP_COLUMNS)
-    for _, rows in tables:
-        for name in rows[0] if rows else ():
-            if name not in columns:
-                columns.append(name)
+    for _, points, steps in tables:
+        columns += [name for name in (*points, *steps) if name not in columns]
+    numeric = columns[len(CONFIG_COLUMNS) + 1 :]  # after "step"
+    lines = [",".join(columns)]
+    for config, points, steps in tables:
+        lines += _csv_rows(_csv_prefix(config), points, steps, numeric)
+    return "\n".join(lines) + "\n"
+
+
+def _csv_prefix(config: dict[str, Any]) -> str:
+    """The run's configuration cells, CSV-quoted, as one line's start."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, columns, lineterminator="\n")
-    writer.writeheader()
-    for config, rows in tables:
-        for row in rows:
-            writer.writerow(_cells(config | row))
+    csv.writer(out, lineterminator="").writerow([_cell(config[name]) for name in CONFIG_COLUMNS])
     return out.getvalue()
 
 
-def _cells(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: "" if v is None else repr(v) if isinstance(v, float) else v for k, v in row.items()}
+def _csv_rows(
+    prefix: str, points: dict[str, np.ndarray], steps: dict[str, np.ndarray], numeric: list[str]
+) -> list[str]:
+    """One line per kept position: `prefix`, the step number and the numeric columns."""
+    rows = len(next(iter(points.values())))
+    table = np.full((rows, len(numeric)), np.nan)
+    for i, name in enumerate(numeric):
+        if name in points:
+            table[:, i] = points[name]
+        elif name in steps:
+            table[: len(steps[name]), i] = steps[name]
+    # json writes each float as its repr, in C: split back into cells (NaN: no value).
+    cells = json.dumps(table.ravel().tolist())[1:-1].replace("NaN", "").split(", ")
+    width = len(numeric)
+    return [f"{prefix},{k},{','.join(cells[k * width : (k + 1) * width])}" for k in range(rows)]
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else repr(value) if isinstance(value, float) else value
 
 
 def _finite(value: float) -> float | None:
@@ -145,11 +161,14 @@ def _finite(value: float) -> float | None:
 
 
 def to_json(runs: Sequence[ExportRun]) -> str:
-    """{"runs": [{label, config, status, description, steps: [row, ...]}, ...]}."""
+    """{"runs": [{label, config, status, description, points: {column: [...]}, steps:
+    {column: [...]}}, ...]}: columnar, `points` with n + 1 values per column (w_0 … w_n) and
+    `steps` with n (see `step_columns`)."""
     payload = []
     for r in runs:
         c, status = r.config, r.trajectory.status
         nearest = status.nearest
+        points, steps = step_columns(r.trajectory)
         payload.append(
             {
                 "label": r.label,
@@ -173,7 +192,24 @@ def to_json(runs: Sequence[ExportRun]) -> str:
                     "distance": _finite(status.distance),
                 },
                 "description": r.description,
-                "steps": step_rows(r.trajectory),
+                "points": {name: values.tolist() for name, values in points.items()},
+                "steps": {name: values.tolist() for name, values in steps.items()},
             }
         )
     return json.dumps({"runs": payload}, allow_nan=False)
+
+
+def html_title(surface_name: str, runs: Sequence[ExportRun]) -> tuple[str, list[str]]:
+    """The HTML export's title (the surface and the runs' labels) and one outcome line per
+    run ("label: its status sentence")."""
+    title = f"Descent Lab: {surface_name}, " + "; ".join(r.label for r in runs)
+    return title, [f"{r.label}: {r.description}" for r in runs]
+
+
+def titled_html(page: str, title: str, outcomes: Sequence[str]) -> str:
+    """`page` (a standalone HTML figure) with `title` as its <title> and, above the figure, as
+    a heading with the outcome lines; every text HTML-escaped."""
+    head = f"<title>{html.escape(title)}</title>"
+    lines = "".join(f"<li>{html.escape(line)}</li>" for line in outcomes)
+    top = f"<h1 style='font:600 20px sans-serif'>{html.escape(title)}</h1><ul>{lines}</ul>"
+    return page.replace("<head>", f"<head>{head}", 1).replace("<body>", f"<body>{top}", 1)

@@ -191,7 +191,8 @@ def _exit(points: np.ndarray, box: Box) -> tuple[int, np.ndarray] | None:
 def _typed(values: object, dtype: type = np.float64) -> dict | list:
     """A plotly.js typed-array spec (base64, with its shape when 2-D): what plotly.py emits for
     numpy arrays anyway, but built directly, since validating the arrays costs seconds."""
-    values = np.ascontiguousarray(values, dtype=dtype)
+    with np.errstate(over="ignore"):  # beyond float32's range: ±inf, shown as such
+        values = np.ascontiguousarray(values, dtype=dtype)
     if not values.size:
         return []
     spec = {"dtype": np.dtype(dtype).str[1:], "bdata": base64.b64encode(values.tobytes()).decode()}

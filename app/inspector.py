@@ -33,6 +33,11 @@ class Row(NamedTuple):
     values: tuple[float, ...]
 
 
+def started(trajectory: Trajectory) -> bool:
+    """Whether the run has a first point w_0 (f and ∇f finite at its start)."""
+    return len(trajectory.positions) > 0
+
+
 def clamp_step(trajectory: Trajectory, step: int) -> int:
     """`step` within the kept positions 0 … n (a diverged run keeps fewer)."""
     return max(0, min(int(step), len(trajectory.positions) - 1))

@@ -12,6 +12,8 @@ from app.lessons import query_string
 from app.state import CONTROL_GROUPS, Classroom, PageState, Problem, to_query
 from app.text import code, plain
 
+SHOWN_PROBLEMS = 10  # problems listed one by one; the rest are counted
+
 
 def link_to(query: Mapping[str, str]) -> str:
     """The page's address with `query`: "http://host:8501/?v=1&…", a "/" before the "?" and
@@ -49,7 +51,9 @@ def link_problems(problems: tuple[Problem, ...]) -> None:
     if not problems:
         return
     # Link text is untrusted: the field as a code span, the reason as plain text.
-    lines = "\n".join(f"- {code(p.shown)}: {plain(p.reason)}" for p in problems)
+    lines = "\n".join(f"- {code(p.shown)}: {plain(p.reason)}" for p in problems[:SHOWN_PROBLEMS])
+    if len(problems) > SHOWN_PROBLEMS:
+        lines += f"\n- … and {len(problems) - SHOWN_PROBLEMS} more"
     st.warning(
         f"This link has {len(problems)} setting(s) that could not be used as given; "
         f"the page uses defaults or the nearest allowed values instead:\n\n{lines}"

@@ -36,6 +36,7 @@ from surfaces import SURFACES, ParamSpec, Surface
 from surfaces.dataset import (
     DEFAULT_POINTS,
     MAX_LINK_CHARS,
+    check_design,
     data_surface,
     decode_points,
     encode_points,
@@ -81,6 +82,7 @@ CONTROL_GROUPS: dict[str, str] = {
     "analysis": "the view row (LR sweep, stability map, …)",
     "inspector": "step inspector",
     "export": "downloads",
+    "code": "code for PyTorch, Keras and optax",
     "share": "share and classroom-link panel",
     "lessons": "lesson gallery",
 }
@@ -574,7 +576,7 @@ def _read_run(reader: _Reader, run_id: int) -> RunState:
     )
 
 
-_RUN_FIELD = re.compile(r"run(\d+)_(.+)")
+_RUN_FIELD = re.compile(r"run(\d{1,9})_(.+)")  # longer numbers: an unknown parameter
 
 
 def _unused_reason(key: str, state: PageState) -> str:
@@ -613,8 +615,10 @@ def _read_custom(reader: _Reader, surface: str) -> dict[str, Any]:
             box = DEFAULT_BOX
         return {"formula": text or DEFAULT_FORMULA, "formula_box": box}
     if surface == "data":
-        text = reader.checked("data", MAX_LINK_CHARS, decode_points)
         standardise = bool(reader.number("data_standardise", TOGGLE_SPEC))
+        text = reader.checked(
+            "data", MAX_LINK_CHARS, lambda text: check_design(decode_points(text), standardise)
+        )
         return {"data": text or DEFAULT_DATA, "data_standardise": standardise}
     return {}
 

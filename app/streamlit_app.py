@@ -16,6 +16,7 @@ import streamlit as st  # noqa: E402
 from app import (  # noqa: E402
     analysis,
     animation_guard,
+    code_panel,
     compute,
     controls,
     custom,
@@ -26,12 +27,14 @@ from app import (  # noqa: E402
     share,
 )
 from app.text import plain  # noqa: E402
+from optimizers import cost  # noqa: E402
 
 st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
 link = controls.load_link(lessons.LESSONS)  # the URL's setup, at a session's first run
 room = link.classroom
-title_column, share_column = st.columns([5, 1], vertical_alignment="bottom")
+title_column, code_column, share_column = st.columns([4, 1, 1], vertical_alignment="bottom")
 title_column.title("Descent Lab")
+code_slot = code_column.empty()  # filled once the runs are known, below
 if room.mode("share") != "hide":
     with share_column.popover("Share", icon=":material/link:", width="stretch"):
         share_slot = st.container()
@@ -65,9 +68,10 @@ surface, params = scene.surface, compute.items(scene.params)
 runs: list[export.ExportRun] = []
 drawn: list[tuple[compute.ConfigKey, str, str]] = []  # what the figures show, hashable
 problems: dict[int, str] = {}
+over_budget = cost.race_refusal([s.config for s in setups if s.config is not None])
 for setup in setups:
-    if setup.config is None:
-        problems[setup.run_id] = setup.error or "invalid configuration"
+    if setup.config is None or over_budget:
+        problems[setup.run_id] = setup.error or over_budget or "invalid configuration"
         continue
     key = compute.config_key(setup.config)
     try:
@@ -78,6 +82,10 @@ for setup in setups:
     runs.append(export.ExportRun(setup.label, setup.config, trajectory, sentence))
     drawn.append((key, setup.label, figures.PALETTE[(setup.run_id - 1) % len(figures.PALETTE)]))
 step = controls.inspected_step(scene.steps)
+if runs and "hide" not in (room.mode("code"), room.mode("export")):  # code is an export too
+    with code_slot.container():
+        locked = "lock" in (room.mode("code"), room.mode("export"))
+        code_panel.code_panel([run.config for run in runs], [run.label for run in runs], locked)
 
 st.markdown(f"#### {surface.name}")
 st.latex(surface.latex)
@@ -113,13 +121,15 @@ with status_column:
         if setup.run_id in problems:
             st.error(f"**Run {setup.run_id}** cannot run: {plain(problems[setup.run_id])}")
     for run in runs:
-        getattr(st, inspector.tone(run.trajectory))(f"**{run.label}** — {run.description}")
+        getattr(st, inspector.tone(run.trajectory))(f"**{plain(run.label)}** — {run.description}")
     if drawn:
         metrics = compute.metrics_figure(tuple(drawn), step)
         st.plotly_chart(metrics, key="metrics", theme=None, config={"displaylogo": False})
     if surface.recipe and surface.recipe[0] == "data" and (points := custom.current_points()):
         fits = []
         for run, (_, label, color) in zip(runs, drawn, strict=True):
+            if not inspector.started(run.trajectory):
+                continue
             shown = inspector.clamp_step(run.trajectory, step)
             fits.append(custom.FitLine(label, color, *run.trajectory.positions[shown]))
         panel = custom.data_panel_figure(points, fits, bool(surface.recipe[2]), step)
@@ -136,9 +146,12 @@ if room.mode("inspector") != "hide":
     columns = st.columns(min(len(runs), 3) or 1)
     for i, run in enumerate(runs):
         with columns[i % len(columns)]:
+            if not inspector.started(run.trajectory):
+                st.markdown(f"**{plain(run.label)}** has no step to inspect: {run.description}")
+                continue
             shown = inspector.clamp_step(run.trajectory, step)
             ended = f" (the run ends at step {shown})" if shown < step else ""
-            st.markdown(f"**{run.label}** · step {shown}{ended}")
+            st.markdown(f"**{plain(run.label)}** · step {shown}{ended}")
             rows = inspector.step_rows(run.trajectory, shown)
             st.dataframe(inspector.table(rows), hide_index=True)
 
@@ -154,7 +167,11 @@ downloads = (  # label, contents (built only when clicked), file name, MIME type
      "text/csv", "export_csv", bool(runs)),
     ("Trajectories (JSON)", lambda: export.to_json(runs), "descent-lab-trajectories.json",
      "application/json", "export_json", bool(runs)),
-    ("Animated figure (HTML)", lambda: figures.export_html(contour), "descent-lab.html",
+    ("Animated figure (HTML)",
+     lambda: export.titled_html(
+         figures.export_html(contour), *export.html_title(surface.name, runs)
+     ),
+     "descent-lab.html",
      "text/html", "export_html", contour is not None),
 )  # fmt: skip
 for column, (label, data, file_name, mime, key, usable) in zip(

@@ -7,20 +7,18 @@
     curvature_report  Hessian eigenvalues and condition numbers at the start and nearest minimum
 
 Every function validates its input and raises ValueError with a message naming the problem.
-Work per request is capped: at most MAX_CONFIGURATIONS variants and MAX_WORK variant-steps
-(a 150 × 150 basin map of 500 steps is 11.25 M; the cap allows about 4× that, ~1.5 s here).
+Work per request is capped: at most MAX_CONFIGURATIONS variants and MAX_WORK variant-steps, a
+hard limit (about 8 s here on the cheapest surface); the pages hold every request to a budget
+of CPU time first (`optimizers.cost`), estimated from what each step costs.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal, NamedTuple
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from optimizers.curvature import (
@@ -38,15 +36,15 @@ from optimizers.engine import (
     plan,
     summarize,
 )
+from optimizers.engine import run_with_rates as engine_run_with_rates
 from optimizers.report import NEAR
 from optimizers.schedules import WARMUP_PARAMS
-from optimizers.specs import OptimizerSpec
 from surfaces import CriticalPoint, ParamSpec, Surface
-from surfaces.base import COMPILED_FUNCTIONS
 from surfaces.params import Registry
 
+Cancel = Callable[[], bool]  # asked between chunks whether to stop (see `summarize`)
 MAX_CONFIGURATIONS = 250_000  # variants in one request
-MAX_WORK = 50_000_000  # variants × steps in one request
+MAX_WORK = 400_000_000  # variants × steps in one request
 MIN_SWEEP_RATES = 2
 MAX_RANGE_STEPS = 10_000
 BLOWUP_FACTOR = 4.0  # the range test stops once L − floor exceeds this × (L₀ − floor)
@@ -344,11 +342,12 @@ def threshold(config: RunConfig) -> Threshold | None:
 # Sweeps and maps.
 
 
-def lr_sweep(config: RunConfig, lrs: object) -> Sweep:
-    """Run `config` at every rate in `lrs` (strictly increasing) at once."""
+def lr_sweep(config: RunConfig, lrs: object, cancelled: Cancel | None = None) -> Sweep:
+    """Run `config` at every rate in `lrs` (strictly increasing) at once (`cancelled`: see
+    `summarize`)."""
     rates = _rates(lrs)
     _check_work(len(rates), plan(config).steps)
-    summary = summarize(config, {"lr": rates})
+    summary = summarize(config, {"lr": rates}, cancelled)
     diverged = summary.diverged_step >= 0
     boundary = float(rates[diverged][0]) if diverged.any() else None
     return Sweep(
@@ -363,10 +362,15 @@ def lr_sweep(config: RunConfig, lrs: object) -> Sweep:
 
 
 def stability_map(
-    config: RunConfig, lrs: object, second_name: str, second_values: object
+    config: RunConfig,
+    lrs: object,
+    second_name: str,
+    second_values: object,
+    cancelled: Cancel | None = None,
 ) -> StabilityMap:
     """Run every (η, v) of rates `lrs` × values `second_values` of axis `second_name` (a key of
-    SECOND_AXES); each cell: converged (and when), still running, or diverged (and when)."""
+    SECOND_AXES); each cell: converged (and when), still running, or diverged (and when).
+    `cancelled`: see `summarize`."""
     rates = _rates(lrs)
     axis = SECOND_AXES.lookup(second_name)
     the_plan = plan(config)
@@ -380,7 +384,8 @@ def stability_map(
         raise ValueError("second_values must be a 1-D array of finite numbers")
     _check_work(len(rates) * len(values), the_plan.steps)
     grid_lr, grid_value = np.meshgrid(rates, values)
-    summary = summarize(config, {"lr": grid_lr.ravel(), axis.grid_key: grid_value.ravel()})
+    grid = {"lr": grid_lr.ravel(), axis.grid_key: grid_value.ravel()}
+    summary = summarize(config, grid, cancelled)
     shape = grid_lr.shape
     converged = summary.converged_step.reshape(shape)
     diverged = summary.diverged_step.reshape(shape)
@@ -433,12 +438,14 @@ def with_number(config: RunConfig, grid_key: str, value: float) -> RunConfig:
     return replace(config, **{field: {**getattr(config, field), name: float(value)}})
 
 
-def basin_map(config: RunConfig, resolution: int, capture: float = NEAR) -> BasinMap:
+def basin_map(
+    config: RunConfig, resolution: int, capture: float = NEAR, cancelled: Cancel | None = None
+) -> BasinMap:
     """Start `config` from every node of a resolution × resolution grid over the surface's box.
 
     A start is labelled with the known minimum (global or local) its final position lies within
     `capture` × the box diagonal of; else DIVERGED, ELSEWHERE (converged anywhere else) or
-    UNFINISHED.
+    UNFINISHED. `cancelled`: see `summarize`.
     """
     if isinstance(resolution, bool) or not isinstance(resolution, int | np.integer):
         raise ValueError(f"resolution must be a whole number ≥ 2, got {resolution!r}")
@@ -451,7 +458,7 @@ def basin_map(config: RunConfig, resolution: int, capture: float = NEAR) -> Basi
     x0, x1, y0, y1 = the_plan.surface.box
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     X, Y = np.meshgrid(xs, ys)
-    summary = summarize(config, {"start": np.column_stack([X.ravel(), Y.ravel()])})
+    summary = summarize(config, {"start": np.column_stack([X.ravel(), Y.ravel()])}, cancelled)
     params = _surface_params(the_plan)
     minima = tuple(
         p for p in the_plan.surface.critical_points(params) if p.kind in ("global", "local")
@@ -512,43 +519,6 @@ def curvature_report(
 # The LR range test.
 
 
-@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
-def _range_fn(surface: Surface, optimizer: OptimizerSpec, noisy: bool):
-    """A jitted scan of the engine's update with a given rate η_k per step (no schedule, no
-    warmup): w_{k+1} = w_k − η_k (d_k + λ_w w_k), d_k from the clipped, noisy gradient of
-    f + (λ₂/2)‖w‖²."""
-
-    def simulate(rates, w0, hyper, surface_params, mods):
-        tx = optimizer.build(hyper)
-
-        def objective(w: jax.Array) -> jax.Array:
-            return surface.fn(w, surface_params) + 0.5 * mods["l2"] * (w @ w)
-
-        value_and_grad = jax.value_and_grad(objective)
-        clip_value = jnp.where(mods["clip_value"] > 0, mods["clip_value"], jnp.inf)
-        clip_norm = jnp.where(mods["clip_norm"] > 0, mods["clip_norm"], jnp.inf)
-        if noisy:
-            key = jax.random.key(mods["noise_seed"].astype(jnp.uint32))
-            noise = mods["noise_std"] * jax.random.normal(key, (rates.shape[0], 2))
-        else:
-            noise = jnp.zeros((rates.shape[0], 2))
-
-        def step(carry, inputs):
-            w, opt_state = carry
-            lr, noise_k = inputs
-            loss, grad = value_and_grad(w)
-            g = jnp.clip(grad + noise_k, -clip_value, clip_value)
-            g = g * jnp.minimum(1.0, clip_norm / jnp.linalg.norm(g))
-            extra = {"hessian": jax.hessian(objective)(w)} if optimizer.needs_hessian else {}
-            direction, opt_state = tx.update(g, opt_state, w, **extra)
-            return (w - lr * (direction + mods["weight_decay"] * w), opt_state), (w, loss)
-
-        (last, _), (ws, losses) = jax.lax.scan(step, (w0, tx.init(w0)), (rates, noise))
-        return jnp.concatenate([ws, last[None]]), losses
-
-    return jax.jit(simulate)
-
-
 def run_with_rates(config: RunConfig, rates: object) -> tuple[np.ndarray, np.ndarray]:
     """Positions w_0 … w_N and losses L(w_0) … L(w_{N−1}) of `config` with the rate η_k given
     for each of the N steps (its schedule and warmup are ignored: the rates are the schedule)."""
@@ -557,19 +527,8 @@ def run_with_rates(config: RunConfig, rates: object) -> tuple[np.ndarray, np.nda
         raise ValueError(f"rates must be a 1-D array of 1 to {MAX_RANGE_STEPS} values")
     if not (np.isfinite(etas).all() and (etas > 0).all()):
         raise ValueError("rates must be positive finite numbers")
-    the_plan = plan(config)
-    numbers = dict(zip(the_plan.layout, the_plan.numbers.tolist(), strict=True))
-
-    def group(name: str) -> dict[str, np.float64]:
-        prefix = f"{name}."
-        return {k[len(prefix) :]: np.float64(v) for k, v in numbers.items() if k.startswith(prefix)}
-
-    mods = group("modifiers")
-    fn = _range_fn(the_plan.surface, the_plan.optimizer, bool(mods["noise_std"] > 0))
-    w0 = np.array([numbers["start.x"], numbers["start.y"]])
     with np.errstate(all="ignore"):
-        positions, losses = fn(etas, w0, group("hyper"), group("surface"), mods)
-    return np.asarray(positions), np.asarray(losses)
+        return engine_run_with_rates(config, etas)
 
 
 def _centred_mean(values: np.ndarray, window: int) -> np.ndarray:

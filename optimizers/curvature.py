@@ -10,7 +10,6 @@ Elsewhere the same formulas with the Hessian at a point give a local estimate.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -20,7 +19,7 @@ import numpy as np
 
 from optimizers.rules import get_optimizer
 from surfaces import Surface
-from surfaces.base import COMPILED_FUNCTIONS
+from surfaces.base import compiled_cache
 
 THRESHOLD_FORMULAS = {
     "gd": "2/λ_max",
@@ -37,7 +36,7 @@ class CriticalRate(NamedTuple):
     lambda_max: float
 
 
-@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
+@compiled_cache
 def _hessian_fn(surface: Surface):
     return jax.jit(jax.hessian(surface.fn))
 

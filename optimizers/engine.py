@@ -20,7 +20,7 @@ import functools
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 import jax
@@ -37,7 +37,7 @@ from optimizers.schedules import (
 )
 from optimizers.specs import OptimizerSpec, ScheduleSpec
 from surfaces import CriticalPoint, ParamSpec, Surface, get_surface
-from surfaces.base import COMPILED_FUNCTIONS, Samples
+from surfaces.base import COMPILED_FUNCTIONS, Samples, compiled_cache
 from surfaces.params import resolve_params
 
 SMALL_LOOP_BYTES = 1 << 24
@@ -143,7 +143,7 @@ class RunConfig:
 
 
 Outcome = Literal["converged", "diverged", "max_steps"]
-Escape = Literal["bound", "overflow", "undefined"]
+Escape = Literal["bound", "overflow", "undefined", "slope"]
 
 
 class Status(NamedTuple):
@@ -155,8 +155,9 @@ class Status(NamedTuple):
     `thrown_out` the first step after it farther than THROWN_OUT box diagonals from w_converged;
     `frozen` the step from which η_k ≤ FROZEN_RATE · max η to the end.
     A diverged run's `escape` says how step `step` escaped: "bound" (w_k passed the divergence
-    radius, finite), "overflow" (w_k, f or ∇f became ±inf) or "undefined" (f(w_k) is NaN or −inf
-    at a finite w_k: outside the function's domain); `escape_point` is w_k where it is finite.
+    radius, finite), "overflow" (w_k, f or ∇f became ±inf), "undefined" (f(w_k) is NaN or −inf
+    at a finite w_k: outside the function's domain) or "slope" (f(w_k) finite but ∇f(w_k) not:
+    a kink or cusp, √(x² + y²) at 0); `escape_point` is w_k where it is finite.
     """
 
     outcome: Outcome
@@ -365,6 +366,11 @@ def _kernel(the_plan: _Plan) -> _Kernel:
     )
 
 
+def mini_batched(config: RunConfig) -> bool:
+    """Whether the run's gradients come from true mini-batches (0 < batch size < data size)."""
+    return _kernel(plan(config)).batched
+
+
 def stochastic(config: RunConfig) -> bool:
     """Whether the run's gradients are random draws: noise σ > 0 or true mini-batches."""
     kernel = _kernel(plan(config))
@@ -454,7 +460,7 @@ def minibatch_gradient(
     )
 
 
-@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
+@compiled_cache
 def _minibatch_gradient_fn(surface: Surface) -> Callable[..., jax.Array]:
     samples = surface.samples
     assert samples is not None
@@ -476,8 +482,9 @@ def _start(kernel: _Kernel, p: Numbers) -> _State:
 def _stepper(
     kernel: _Kernel, p: Numbers, order: jax.Array | None = None
 ) -> Callable[..., tuple[_State, _Seen, object]]:
-    """`step(state, k, noise_k)`: moves w_k to w_{k+1}; returns the new state, what it saw, and
-    the optimizer's state after the step. `order` is the run's `batch_order` when batched."""
+    """`step(state, k, noise_k, rate)`: moves w_k to w_{k+1}; returns the new state, what it saw,
+    and the optimizer's state after the step. `order` is the run's `batch_order` when batched.
+    A given `rate` is η_k itself (the schedule, warmup and plateau cuts are then not used)."""
     surface, optimizer, schedule = kernel.surface, kernel.optimizer, kernel.schedule
     mods, warm = p["modifiers"], p["warmup"]
     tx = optimizer.build(p["hyper"])
@@ -499,7 +506,9 @@ def _stepper(
     def scheduled(j: jax.Array) -> jax.Array:
         return schedule.fn(j, p["run"]["lr"], p["schedule"])
 
-    def step(state: _State, k: jax.Array, noise: jax.Array | None = None):
+    def step(
+        state: _State, k: jax.Array, noise: jax.Array | None = None, rate: jax.Array | None = None
+    ):
         w, opt_state, plateau = state
         loss, grad = value_and_grad(w)  # the full loss: what the run is graded and drawn by
         stepped = objective
@@ -512,7 +521,9 @@ def _stepper(
         g = jnp.clip(g, -clip_value, clip_value)
         g = g * jnp.minimum(1.0, clip_norm / jnp.linalg.norm(g))
         lr = with_warmup(scheduled, k, warm["warmup_steps"], warm["warmup_start"])
-        if schedule.driven_by_loss:
+        if rate is not None:
+            lr = rate
+        elif schedule.driven_by_loss:
             plateau = plateau_update(plateau, loss, p["schedule"])
             lr = lr * plateau.scale
         extra = {"hessian": jax.hessian(stepped)(w)} if optimizer.needs_hessian else {}
@@ -617,7 +628,7 @@ class _Columns(NamedTuple):
 _COLUMNS = _Columns()
 
 
-@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
+@compiled_cache
 def _trajectory_fn(kernel: _Kernel) -> Callable[[np.ndarray, int, np.ndarray], jax.Array]:
     """The jitted scan over the kernel's length: a table for each of the first `count` rows of
     numbers (zeros for the padding). Rows run one after another, not vmapped, so that a row's
@@ -665,7 +676,7 @@ def _trajectory_fn(kernel: _Kernel) -> Callable[[np.ndarray, int, np.ndarray], j
     return jax.jit(simulate_rows)
 
 
-@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
+@compiled_cache
 def _summary_fn(
     kernel: _Kernel, varying: tuple[int, ...]
 ) -> Callable[[np.ndarray, np.ndarray, np.ndarray], _Watch]:
@@ -745,6 +756,8 @@ def _escape(row: np.ndarray, finite: bool) -> tuple[Escape, tuple[float, float] 
     point = (float(w[0]), float(w[1])) if np.isfinite(w).all() else None
     if finite:
         return "bound", point
+    if point is not None and math.isfinite(loss):
+        return "slope", point
     undefined = point is not None and (math.isnan(loss) or loss == -math.inf)
     return ("undefined" if undefined else "overflow"), point
 
@@ -866,12 +879,58 @@ def run(config: RunConfig) -> Trajectory:
     return _trajectory(the_plan, np.asarray(tables)[0])
 
 
-def summarize(config: RunConfig, grid: Mapping[str, np.ndarray]) -> Summary:
+class CancelledError(Exception):
+    """A computation stopped between two chunks because its caller no longer wants it."""
+
+
+@compiled_cache
+def _rates_fn(kernel: _Kernel) -> Callable[[np.ndarray, np.ndarray], tuple[jax.Array, jax.Array]]:
+    """The jitted scan of the engine's step with η_k given per step: (w_0 … w_N, L_0 … L_{N−1})."""
+    layout = _layout(kernel.surface, kernel.optimizer, kernel.schedule)
+
+    def simulate(numbers: jax.Array, rates: jax.Array) -> tuple[jax.Array, jax.Array]:
+        p = _unpack(layout, numbers)
+        noise = _noise(kernel, p)
+        step = _stepper(kernel, p, _order(kernel, p))
+
+        def body(carry: tuple[jax.Array, _State], inputs: tuple[jax.Array, jax.Array | None]):
+            k, state = carry
+            rate, noise_k = inputs
+            state, seen, _ = step(state, k, noise_k, rate)
+            return (k + 1, state), (seen.w, seen.loss)
+
+        inputs = (rates, None if noise is None else noise[: rates.shape[0]])
+        carry = (jnp.asarray(0, dtype=jnp.int64), _start(kernel, p))
+        (_, last), (ws, losses) = jax.lax.scan(body, carry, inputs)
+        return jnp.concatenate([ws, last.w[None]]), losses
+
+    return jax.jit(simulate)
+
+
+def run_with_rates(config: RunConfig, rates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`config` run by the engine's own step (mini-batches, noise, clipping, decay) for
+    N = len(rates) steps with η_k = rates[k] (the schedule and warmup are not used): positions
+    w_0 … w_N and losses L(w_0) … L(w_{N−1}); noise and batches as in a run of N steps."""
+    the_plan = plan(replace(config, steps=len(rates)))
+    rates = np.asarray(rates, dtype=np.float64)
+    positions, losses = _rates_fn(_kernel(the_plan))(the_plan.numbers, rates)
+    return np.asarray(positions), np.asarray(losses)
+
+
+def summarize(
+    config: RunConfig,
+    grid: Mapping[str, np.ndarray],
+    cancelled: Callable[[], bool] | None = None,
+) -> Summary:
     """Run K variants of `config` at once, keeping only final/best loss and event steps.
 
     `grid` maps numbers of the configuration to arrays of K values: "lr", "start" (K × 2),
     or "group.name" for a parameter, e.g. "hyper.beta", "schedule.gamma", "surface.condition",
     "modifiers.clip_norm", "warmup.warmup_steps". Values are checked against their ranges.
+
+    The rows run in chunks of SUMMARY_CHUNK; before each chunk after the first, `cancelled()`
+    is asked whether the caller still wants the result: True (or an exception it raises) stops
+    the work there, with `CancelledError`, and nothing of it is returned.
     """
     base = plan(config)
     columns: dict[str, np.ndarray] = {}
@@ -902,8 +961,13 @@ def summarize(config: RunConfig, grid: Mapping[str, np.ndarray]) -> Summary:
     )
     values = np.stack(list(columns.values()), axis=1)
     chunks = _chunked(values)
-    watch = _summary_fn(kernel, varying)(base.numbers, chunks, _tolerances(config.tol))
-    w = jax.tree.map(lambda a: np.asarray(a)[: len(values)], watch)
+    fn, tol = _summary_fn(kernel, varying), _tolerances(config.tol)
+    parts = []
+    for i in range(len(chunks)):
+        if i and cancelled is not None and cancelled():
+            raise CancelledError(f"stopped after {i} of {len(chunks)} chunks")
+        parts.append(jax.tree.map(np.asarray, fn(base.numbers, chunks[i : i + 1], tol)))
+    w = jax.tree.map(lambda *a: np.concatenate(a)[: len(values)], *parts)
     return Summary(w.last_loss, w.best, w.converged, w.diverged, w.last_w)
 
 

@@ -14,6 +14,7 @@ from optimizers.engine import (
     DIVERGENCE_RADIUS,
     FROZEN_RATE,
     RunConfig,
+    Status,
     Trajectory,
     box_exit,
     escape_path,
@@ -180,7 +181,7 @@ def _diverged(trajectory: Trajectory, config: RunConfig, begin: int) -> str:
     """When and where the run left the view and escaped (as the contour marks it), then why."""
     status, surface = trajectory.status, plan(config).surface
     if not len(trajectory.positions):
-        return "the loss is not finite at the start."
+        return _no_start(status)
     path = escape_path(trajectory)
     gone = box_exit(path, surface.box)
     events = []
@@ -198,11 +199,28 @@ def _diverged(trajectory: Trajectory, config: RunConfig, begin: int) -> str:
         events.append(
             f"at step {status.step} reached {_at(status.escape_point)}, where f is undefined"
         )
+    elif status.escape == "slope":
+        events.append(f"at step {status.step} reached {_at(status.escape_point)}, {_NO_SLOPE}")
     else:
         events.append(f"its loss became non-finite (overflow) at step {status.step}{at}")
     end = gone[0] if gone is not None else len(trajectory.positions)
     cause = _cause(trajectory, config, onset(trajectory.loss, begin, end), gone)
     return f"{' and '.join(events)}. Cause: {cause}"
+
+
+_NO_SLOPE = "where f is finite but its gradient is not (a kink or a cusp)"
+
+
+def _no_start(status: Status) -> str:
+    """Why a run has not even a first point: f or ∇f is not finite at its start."""
+    if status.escape_point is None:
+        return "the loss is not finite at the start."
+    where = _at(status.escape_point)
+    if status.escape == "slope":
+        return f"it cannot start at {where}, {_NO_SLOPE}: pick another start."
+    if status.escape == "undefined":
+        return f"f is undefined at the start {where}: pick another start."
+    return f"f is not finite at the start {where} (it overflows): pick another start."
 
 
 def _cause(
@@ -220,6 +238,8 @@ def _cause(
     status, surface, t = trajectory.status, the_plan.surface, trajectory
     if status.escape == "undefined":
         return "the step landed outside the function's domain (f is not a real number there)."
+    if status.escape == "slope":
+        return "the step landed where f has no gradient, so the rule cannot take the next step."
     w = tuple(float(v) for v in t.positions[k])
     rate = float(t.lr[k]) if k < len(t.lr) else float(the_plan.numbers[the_plan.layout.index("lr")])
     limit = critical_rate(surface, config.optimizer, w, config.hyper, config.surface_params)

@@ -11,8 +11,12 @@ small data set in a shareable link as "x1,y1;x2,y2;…".
 
 Input rules (documented caps):
 - text or UTF-8 bytes (a byte-order mark is fine), at most MAX_INPUT_BYTES;
-- one point per line; cells separated by a comma, a semicolon, a tab or spaces; blank lines and
-  lines starting with # are skipped;
+- one point per line, read with the standard library's csv reader: cells separated by a
+  semicolon (then a comma inside a number is a decimal comma, as Excel writes in many
+  locales), a tab, a comma or runs of spaces; quoted cells, CRLF line ends and a byte-order mark
+  are fine; blank lines and lines starting with # are skipped;
+- an empty last column (a trailing separator) and a leading index column (pandas' `to_csv`)
+  are dropped;
 - a first line with a non-numeric cell is a header and is skipped (its names are not used);
 - exactly two columns, x then y; cells are plain decimal numbers (1, -2.5, .5, 3e-4), finite
   (NaN and inf are refused), of magnitude at most MAX_VALUE;
@@ -23,6 +27,7 @@ Input rules (documented caps):
 
 from __future__ import annotations
 
+import csv
 import functools
 import math
 import re
@@ -41,10 +46,13 @@ MAX_VALUE = 1e9
 MAX_CELL_CHARS = 40
 LINK_DIGITS = 6  # significant digits of each number in a link
 MAX_LINK_CHARS = 2_000  # the longest "x1,y1;x2,y2;…" a link carries
+MIN_SPREAD = 1e-9  # sd(x) / max |x| below this: x values equal but for their last digits
+MAX_CONDITION = 1e12  # cond of the loss's Hessian beyond which a data set is refused
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
-_SEPARATOR = re.compile(r"\s*[,;\t]\s*| +")
+_DELIMITERS = (";", "\t", ",")
+_DECIMAL_COMMA = re.compile(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")
 
 
 class Points(NamedTuple):
@@ -95,6 +103,42 @@ def _text(source: str | bytes) -> str:
     return source.removeprefix("\ufeff")
 
 
+def _delimiter(lines: list[str]) -> str | None:
+    """The cell separator: ";" wherever a line holds one (then "," is a decimal comma), else a
+    tab, else ","; None (runs of spaces) when no line holds any of them."""
+    return next((d for d in _DELIMITERS if any(d in line for line in lines)), None)
+
+
+def _cells(line: str, delimiter: str | None) -> list[str]:
+    """One line's cells, read by the standard library's csv reader (quotes removed, spaces
+    around cells stripped); decimal commas ("2,5") read as points where ";" or a tab separates."""
+    if delimiter is None:
+        return line.split()
+    cells = [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
+    if delimiter != ",":
+        cells = [
+            cell.replace(",", ".") if _DECIMAL_COMMA.fullmatch(cell) else cell for cell in cells
+        ]
+    return cells
+
+
+def _without_extra_columns(rows: list[list[str]], header: bool) -> list[list[str]]:
+    """Rows without what spreadsheets and pandas add around x and y: an empty last column
+    (every line ends with a separator) and a first index column (three columns on every line,
+    the header's first cell blank or "index"/"Unnamed: 0", or data numbered 0, 1, 2 … or 1, 2 …)."""
+    if all(len(row) > 1 and row[-1] == "" for row in rows):
+        rows = [row[:-1] for row in rows]
+    if not rows or any(len(row) != 3 for row in rows):
+        return rows
+    data = rows[1:] if header else rows
+    first = [row[0] for row in data]
+    numbered = all(cell.isascii() and cell.isdigit() for cell in first) and (
+        [int(cell) for cell in first] in (list(range(len(first))), list(range(1, len(first) + 1)))
+    )
+    named = header and rows[0][0].strip().lower() in {"", "index", "unnamed: 0"}
+    return [row[1:] for row in rows] if numbered or named else rows
+
+
 def parse_points(source: str | bytes) -> Points:
     """The (x, y) points of a pasted table or CSV file; ValueError with the row and column of
     the first problem (see the module's input rules)."""
@@ -105,24 +149,27 @@ def parse_points(source: str | bytes) -> Points:
     ]
     if not lines:
         raise ValueError("no data: paste or upload two columns of numbers, x and y")
-    data_rows = len(lines) - 1 if _is_header(lines[0][1]) else len(lines)
+    delimiter = _delimiter([line for _, line in lines])
+    try:
+        table = [_cells(line, delimiter) for _, line in lines]
+    except csv.Error as error:
+        raise ValueError(f"the table cannot be read as CSV: {error}") from None
+    header = _is_header(table[0])
+    table = _without_extra_columns(table, header)
+    data_rows = len(lines) - 1 if header else len(lines)
     if data_rows > MAX_ROWS:
         raise ValueError(f"too many rows: {data_rows:,} points; the limit is {MAX_ROWS:,}")
     xs: list[float] = []
     ys: list[float] = []
-    for index, (row, line) in enumerate(lines):
-        cells = _SEPARATOR.split(line)
+    for index, ((row, _), cells) in enumerate(zip(lines, table, strict=True)):
         if len(cells) != 2:
-            hint = ""
-            if ";" in line and "," in line:
-                hint = " (decimal commas are not supported: write 2.5, not 2,5)"
             raise ValueError(
                 f"row {row} has {len(cells)} column{'s' if len(cells) != 1 else ''}; "
-                f"expected 2: x and y{hint}"
+                "expected 2: x and y"
             )
+        if index == 0 and header:
+            continue
         values = [_cell_value(cell, row, column) for column, cell in enumerate(cells, start=1)]
-        if index == 0 and None in values:
-            continue  # a header
         for column, (cell, value) in enumerate(zip(cells, values, strict=True), start=1):
             if value is None:
                 shown = "empty" if not cell else f"{_quote(cell)}, not a number"
@@ -132,12 +179,11 @@ def parse_points(source: str | bytes) -> Points:
     return check_points(Points(tuple(xs), tuple(ys)))
 
 
-def _is_header(line: str) -> bool:
+def _is_header(cells: list[str]) -> bool:
     """A first line is a header when none of its cells is a number."""
     try:
         return all(
-            _cell_value(cell, 1, column) is None
-            for column, cell in enumerate(_SEPARATOR.split(line), start=1)
+            _cell_value(cell, 1, column) is None for column, cell in enumerate(cells, start=1)
         )
     except ValueError:
         return False
@@ -162,7 +208,12 @@ def check_points(points: Points) -> Points:
         raise ValueError(f"values must be at most {MAX_VALUE:g} in magnitude")
     if x.min() == x.max():
         raise ValueError(
-            f"every point has x = {x[0]:g}: a line needs at least two different x values"
+            f"every point has x = {x[0]:.10g}: a line needs at least two different x values"
+        )
+    if not x.std() > MIN_SPREAD * np.abs(x).max():
+        raise ValueError(
+            f"the x values {x.min():.15g} … {x.max():.15g} are too close together to fit a "
+            f"line (their standard deviation must exceed {MIN_SPREAD:g} × their largest size)"
         )
     return points
 
@@ -187,6 +238,11 @@ def encode_points(points: Points) -> str | None:
     MAX_LINK_CHARS (the data is then too large to travel in a link)."""
     text = ";".join(f"{_short(x)},{_short(y)}" for x, y in zip(points.x, points.y, strict=True))
     return text if len(text) <= MAX_LINK_CHARS else None
+
+
+def loses_digits(points: Points) -> bool:
+    """Whether `encode_points` rounds any value (LINK_DIGITS significant digits)."""
+    return any(float(_short(v)) != v for v in (*points.x, *points.y))
 
 
 def decode_points(text: str) -> Points:
@@ -225,20 +281,47 @@ def standardised(points: Points) -> tuple[np.ndarray, np.ndarray, float, float]:
 
 
 def least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-    """(w*, b*, f*): the minimiser of (1/n) Σ (w xᵢ + b − yᵢ)², from the normal equations
-    [Σx², Σx; Σx, n] (w, b) = (Σxy, Σy), and the minimum value."""
-    A = np.column_stack([x, np.ones_like(x)])
-    w, b = np.linalg.solve(A.T @ A, A.T @ y)
-    return float(w), float(b), float(np.mean((w * x + b - y) ** 2))
+    """(w*, b*, f*): the minimiser of (1/n) Σ (w xᵢ + b − yᵢ)² on centred data,
+    w* = Σ (xᵢ − x̄)(yᵢ − ȳ) / Σ (xᵢ − x̄)², b* = ȳ − w* x̄, and the minimum value
+    f* = (1/n) Σ (w* (xᵢ − x̄) − (yᵢ − ȳ))² (no normal-equation matrix to lose digits in)."""
+    dx, dy = x - x.mean(), y - y.mean()
+    w = float(np.dot(dx, dy) / np.dot(dx, dx))
+    b = float(y.mean() - w * x.mean())
+    return w, b, float(np.mean((w * dx - dy) ** 2))
+
+
+def condition_number(x: np.ndarray) -> float:
+    """cond(Q) of the loss's Hessian 2Q, Q = [mean x², x̄; x̄, 1]: with T = mean x² + 1 and
+    det Q = var x, λ_max = (T + √(T² − 4 var x))/2, λ_min = var x / λ_max, so
+    cond = λ_max² / var x (inf when var x is 0 or underflows)."""
+    mean, var = float(x.mean()), float(np.mean((x - x.mean()) ** 2))
+    trace = var + mean * mean + 1.0
+    big = (trace + math.sqrt(max(trace * trace - 4.0 * var, 0.0))) / 2.0
+    return big * big / var if var > 0 else math.inf
+
+
+def check_design(points: Points, standardise: bool = False) -> None:
+    """ValueError naming the data when the line's loss surface is too badly conditioned to
+    draw or to race on (cond > MAX_CONDITION): x far from 0 compared with its spread."""
+    x, _ = points.arrays()
+    if standardise:
+        return  # x' has mean 0 and variance 1: cond = 1 (check_points bounds the spread)
+    cond = condition_number(x)
+    if cond > MAX_CONDITION:
+        raise ValueError(
+            f"the x values run from {x.min():.10g} to {x.max():.10g}: far from 0 for their "
+            f"spread, the loss surface is a valley {math.sqrt(cond):.2g} times longer than wide "
+            'and cannot be drawn; turn on "standardise x" or subtract a constant from x'
+        )
 
 
 def _box(x: np.ndarray, y: np.ndarray, w: float, b: float) -> tuple[float, float, float, float]:
     """A box around the minimum holding the level set f ≤ f* + 4 var(y) (an ellipse: f − f* =
-    dᵀ Q d with Q = [mean x², mean x; mean x, 1], half-extents 2 sd(y) √(Q⁻¹)ᵢᵢ) and the origin
-    (w, b) = (0, 0) where runs usually start."""
+    dᵀ Q d with Q = [mean x², x̄; x̄, 1], half-extents 2 sd(y) √(Q⁻¹)ᵢᵢ, where
+    Q⁻¹ = [1, −x̄; −x̄, mean x²] / var x) and the origin (w, b) = (0, 0) where runs usually start."""
     spread = float(y.std()) or max(float(np.abs(y).max()), 1.0)
-    Q = np.array([[np.mean(x * x), np.mean(x)], [np.mean(x), 1.0]])
-    half = 2 * spread * np.sqrt(np.diag(np.linalg.inv(Q)))
+    mean, var = float(x.mean()), float(np.mean((x - x.mean()) ** 2))
+    half = 2 * spread * np.sqrt(np.array([1.0, var + mean * mean]) / var)
     lows = np.minimum([w - half[0], b - half[1]], [-0.1 * half[0], -0.1 * half[1]])
     highs = np.maximum([w + half[0], b + half[1]], [0.1 * half[0], 0.1 * half[1]])
     return float(lows[0]), float(highs[0]), float(lows[1]), float(highs[1])
@@ -250,7 +333,9 @@ def data_surface(points: Points, standardise: bool = False) -> Surface:
     Surface object. Its `samples` let the engine draw mini-batches; its `recipe` is
     ("data", points, standardise)."""
     x, y = (tuple(float(v) for v in column) for column in points)
-    return _data_surface(check_points(Points(x, y)), bool(standardise))
+    checked = check_points(Points(x, y))
+    check_design(checked, bool(standardise))
+    return _data_surface(checked, bool(standardise))
 
 
 def _start_coordinate(value: float, span: float) -> float:

@@ -8,7 +8,6 @@ recompiles.
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
@@ -17,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from surfaces.base import COMPILED_FUNCTIONS, Surface
+from surfaces.base import Surface, compiled_cache
 
 GRID_POINTS = 160
 FIELD_POINTS = 21
@@ -83,12 +82,12 @@ def _pointwise(fn: Callable[[jax.Array, dict[str, jax.Array]], jax.Array]) -> Gr
     return jax.jit(on_mesh)
 
 
-@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
+@compiled_cache
 def _values_fn(surface: Surface) -> GridFn:
     return _pointwise(surface.fn)
 
 
-@functools.lru_cache(maxsize=COMPILED_FUNCTIONS)
+@compiled_cache
 def _descent_fn(surface: Surface) -> GridFn:
     return _pointwise(lambda w, params: -jax.grad(surface.fn)(w, params))
 

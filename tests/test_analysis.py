@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from optimizers import analysis
-from optimizers.engine import RunConfig, run
+from optimizers.engine import RunConfig, batch_weights, run
 from surfaces import SURFACES
+from surfaces.dataset import Points, data_surface
 
 KAPPA = 10.0  # the quadratic's default: eigenvalues 1 and κ
 
@@ -283,3 +284,24 @@ def test_work_is_capped() -> None:
     lrs = analysis.log_rates(1e-3, 1.0, 300_000)
     with pytest.raises(ValueError, match="at most"):
         analysis.lr_sweep(RunConfig("bowl", steps=10), lrs)
+
+
+def test_the_range_test_takes_the_engines_mini_batches() -> None:
+    points = Points(tuple(float(i) for i in range(8)), (1.0, 2.9, 5.2, 6.8, 9.1, 11.0, 13.2, 14.8))
+    surface = data_surface(points)
+    batched = RunConfig(surface, "gd", modifiers={"batch_size": 3, "batch_seed": 4})
+    full = analysis.range_test(RunConfig(surface, "gd"), 1e-4, 0.05, 40)
+    test = analysis.range_test(batched, 1e-4, 0.05, 40)
+    assert not np.array_equal(test.loss, full.loss)
+    # A plain loop: w_{k+1} = w_k − η_k Σᵢ aᵢ ∇ℓᵢ(w_k), aᵢ the engine's batch weights of step k.
+    x, y = points.arrays()
+    w, losses = np.array(surface.starts[0], dtype=float), []
+    for k, rate in enumerate(test.lrs):
+        residual = w[0] * x + w[1] - y
+        losses.append(np.mean(residual**2))
+        weights = batch_weights(len(x), 3, 4, k)
+        w = w - rate * np.array(
+            [np.sum(weights * 2 * residual * x), np.sum(weights * 2 * residual)]
+        )
+    np.testing.assert_allclose(test.loss, losses, rtol=1e-12)
+    np.testing.assert_allclose(test.positions[-1], w, rtol=1e-12)

@@ -272,7 +272,7 @@ def test_selected_point_reads_customdata_only() -> None:
     assert panel.selected_point({"selection": {"points": [{"customdata": [math.nan]}]}}) is None
     assert panel.selected_point(None) is None
     state: dict[str, Any] = {"run1_optimizer": "gd", panel.SWEEP_CHART: event}
-    assert panel.apply_sweep_selection(state, 1) and state["run1_lr"] == 0.5
+    assert panel.apply_rate_selection(state, 1, panel.SWEEP_CHART) and state["run1_lr"] == 0.5
     assert not panel.apply_map_selection({panel.MAP_CHART: None}, 1, "hyper.beta")
 
 
@@ -287,7 +287,7 @@ def test_bad_settings_and_capped_work_are_reported() -> None:
     at = page(steps=20_000)
     at = show(at, "Basins")
     (error,) = at.error
-    assert "exceeds the cap" in error.value
+    assert "would take about" in error.value  # over the work budget: refused before it starts
 
 
 def test_a_map_against_a_switched_off_clip_norm_draws_without_the_run_s_ring() -> None:

@@ -184,7 +184,11 @@ def hostile_corpus() -> list[tuple[dict[str, Any], set[str]]]:
         ({"v": "2"}, {"v"}),
         ({"v": "abc", "surface": "nope", "steps": "-1"}, {"v", "surface", "steps"}),
         ({"runs": "3", "run3_optimizer": "adam", "run3_lr": "1e-99"}, {"run3_lr"}),
-        ({f"f{i}": "1" for i in range(MAX_FIELDS + 20)}, {f"f{i}" for i in range(MAX_FIELDS)}),
+        # The warning lists the first SHOWN_PROBLEMS: the fields beyond MAX_FIELDS come first.
+        (
+            {f"f{i}": "1" for i in range(MAX_FIELDS + 20)},
+            {f"f{MAX_FIELDS + i}" for i in range(share.SHOWN_PROBLEMS)},
+        ),
     ]
     return corpus
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,26 @@ def wait_statuses_changed(page, before: list[str]) -> None:
         arg=before,
         timeout=TIMEOUT_MS,
     )
+
+
+def click_until(page, graph: str, at: tuple[float, float], done: Callable[[], object]) -> None:
+    """Hover, then click the point `at` of the chart `graph` until `done()` stops raising a
+    Playwright timeout, CLICK_TRIES times at most; then wait for the rerun to end. The hover
+    label shows once plotly.js handles the pointer again (after a redraw); under load a click in
+    the middle of a redraw can still be dropped, so it is repeated (a dead chart fails every
+    try)."""
+    x, y = at
+    for attempt in range(CLICK_TRIES):
+        page.mouse.move(x - 3, y)
+        page.mouse.move(x, y)
+        page.wait_for_selector(f"{graph} .hoverlayer .hovertext", timeout=TIMEOUT_MS)
+        page.mouse.click(x, y)
+        try:
+            done()
+            break
+        except PlaywrightTimeout:
+            assert attempt < CLICK_TRIES - 1, f"{CLICK_TRIES} clicks on {graph} did nothing"
+    wait_idle(page)
 
 
 def play(page, speed: str) -> None:
@@ -311,24 +332,14 @@ def test_click_after_animation_sets_the_start(page) -> None:
         }""",
         GRAPH,
     )
-    # Hover first: the hover label shows once plotly.js handles the pointer again after the final
-    # redraw. Under load a click in the middle of that redraw can still be dropped, so a click
-    # that moves nothing within CLICK_WAIT_MS is repeated (a dead chart fails every try).
     moved = (
         "(before) => ['x0', 'y0'].some((k, i) => "
         "Number(document.querySelector(`.st-key-${k} input`).value) !== before[i])"
     )
-    for attempt in range(CLICK_TRIES):
-        page.mouse.move(target["px"] - 3, target["py"])
-        page.mouse.move(target["px"], target["py"])
-        page.wait_for_selector(f"{GRAPH} .hoverlayer .hovertext", timeout=TIMEOUT_MS)
-        page.mouse.click(target["px"], target["py"])
-        try:
-            page.wait_for_function(moved, arg=list(start_before), timeout=CLICK_WAIT_MS)
-            break
-        except PlaywrightTimeout:
-            assert attempt < CLICK_TRIES - 1, f"{CLICK_TRIES} clicks did not move the start"
-    wait_idle(page)
+    click_until(
+        page, GRAPH, (target["px"], target["py"]),
+        lambda: page.wait_for_function(moved, arg=list(start_before), timeout=CLICK_WAIT_MS),
+    )  # fmt: skip
     x0, y0 = start(page)
     assert x0 == pytest.approx(target["x"], rel=1e-3, abs=1e-3)
     assert y0 == pytest.approx(target["y"], rel=1e-3, abs=1e-3)

@@ -11,16 +11,17 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from app.analysis import BASIN_CHART, MAP_CHART, RANGE_CHART, SWEEP_CHART
 from app.analysis_figures import PICKER_NAME
 from tests.browser.test_browser import (
+    CLICK_WAIT_MS,
     GRAPH,
     JS_SETTLED,
     JS_SLIDER,
     LOAD_TIMEOUT_MS,
     TIMEOUT_MS,
+    click_until,
     open_app,
     play,
     wait_idle,
@@ -28,7 +29,6 @@ from tests.browser.test_browser import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-CLICK_TRIES, CLICK_WAIT_MS = 3, 10_000
 # The point a `share` of the way along the trace named `name` in the chart `sel` (of a picker
 # grid: on the row a `share` and the column a `columnShare` of the way across): its customdata
 # row, its position on the screen (the chart scrolled into view first), and the customdata of
@@ -76,17 +76,10 @@ def click_point(
     switches back to the race (a click dropped under load is repeated); its customdata row and
     those of the points under the pointer with it."""
     target = page.evaluate(JS_TARGET, [chart(key), trace, share, column_share])
-    for attempt in range(CLICK_TRIES):
-        page.mouse.move(target["px"] - 3, target["py"])
-        page.mouse.move(target["px"], target["py"])
-        page.wait_for_selector(f"{chart(key)} .hoverlayer .hovertext", timeout=TIMEOUT_MS)
-        page.mouse.click(target["px"], target["py"])
-        try:
-            page.wait_for_selector(GRAPH, timeout=CLICK_WAIT_MS)
-            break
-        except PlaywrightTimeout:
-            assert attempt < CLICK_TRIES - 1, f"{CLICK_TRIES} clicks on {key} loaded nothing"
-    wait_idle(page)
+    click_until(
+        page, chart(key), (target["px"], target["py"]),
+        lambda: page.wait_for_selector(GRAPH, timeout=CLICK_WAIT_MS),
+    )  # fmt: skip
     return target["customdata"], target["near"]
 
 

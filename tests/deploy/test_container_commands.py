@@ -67,7 +67,7 @@ def cache_state(cache: Path) -> dict[str, int]:
     return {p.name: p.stat().st_mtime_ns for p in cache.iterdir() if p.is_file()}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def container(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
     """Build (the python steps) and start the image's command; stop it afterwards."""
     image = read_image()

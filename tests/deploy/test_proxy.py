@@ -11,6 +11,7 @@ nginx's access log (`upstream=`, `route=`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import re
@@ -95,16 +96,22 @@ def nginx_globals() -> str:
     return directives
 
 
+def unique_ports(count: int) -> list[int]:
+    """Different free loopback ports."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
+
+
 @pytest.fixture
 def proxy(nginx_path: str, tmp_path: Path) -> Iterator[Proxy]:
     """Two replicas and nginx in front of them; everything stopped afterwards."""
     image = read_image()
     processes: list[subprocess.Popen] = []
-    ports: list[int] = []
-    while len(ports) < 3:  # two replicas and the proxy, all different
-        port = free_port()
-        if port not in ports:
-            ports.append(port)
+    ports = unique_ports(3)  # two replicas and the proxy
     try:
         replicas: dict[str, Replica] = {}
         for index, port in enumerate(ports[:2], start=1):
@@ -121,19 +128,30 @@ def proxy(nginx_path: str, tmp_path: Path) -> Iterator[Proxy]:
             replicas[address] = Replica(address, process, log)
         for replica in replicas.values():
             wait_healthy(f"http://{replica.address}", replica.process, replica.log)
+        with nginx_in_front(nginx_path, tmp_path / "nginx", ports[2], replicas) as proxy:
+            yield proxy
+    finally:
+        for process in reversed(processes):
+            stop(process)
 
-        prefix = tmp_path / "nginx"
-        (prefix / "logs").mkdir(parents=True)
-        (prefix / "temp").mkdir()
-        listen = f"127.0.0.1:{ports[2]}"
-        conf = prefix / "nginx.conf"
-        conf.write_text(render(listen, list(replicas)))
-        error_log = prefix / "logs" / "error.log"
-        base = [nginx_path, "-p", f"{prefix}/", "-c", str(conf), "-e", str(error_log)]
-        checked = subprocess.run([*base, "-t"], capture_output=True, text=True, timeout=30)
-        assert checked.returncode == 0, checked.stderr
-        nginx = start([*base, "-g", nginx_globals()], prefix / "stdout.log", prefix, os.environ)
-        processes.append(nginx)
+
+@contextlib.contextmanager
+def nginx_in_front(
+    nginx_path: str, prefix: Path, port: int, replicas: dict[str, Replica]
+) -> Iterator[Proxy]:
+    """deploy/nginx.conf rendered for the replicas, nginx in the foreground on 127.0.0.1:`port`
+    with its configuration, logs and temporary files under `prefix`; stopped afterwards."""
+    (prefix / "logs").mkdir(parents=True)
+    (prefix / "temp").mkdir()
+    listen = f"127.0.0.1:{port}"
+    conf = prefix / "nginx.conf"
+    conf.write_text(render(listen, list(replicas)))
+    error_log = prefix / "logs" / "error.log"
+    base = [nginx_path, "-p", f"{prefix}/", "-c", str(conf), "-e", str(error_log)]
+    checked = subprocess.run([*base, "-t"], capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+    nginx = start([*base, "-g", nginx_globals()], prefix / "stdout.log", prefix, os.environ)
+    try:
         url = f"http://{listen}"
         deadline = time.monotonic() + 30
         while health(url) != "ok":
@@ -142,8 +160,7 @@ def proxy(nginx_path: str, tmp_path: Path) -> Iterator[Proxy]:
             time.sleep(0.1)
         yield Proxy(url, replicas, prefix / "logs" / "access.log")
     finally:
-        for process in reversed(processes):
-            stop(process)
+        stop(nginx)
 
 
 def route_cookies(url: str, cookie: str | None = None) -> list[str]:
@@ -186,6 +203,12 @@ JS_WATCH_CONNECTION = """() => {
 
 
 def test_reload_after_losing_the_replica_restores_the_setup(proxy: Proxy, browser) -> None:
+    check_failover(proxy, browser)
+
+
+def check_failover(proxy: Proxy, browser) -> None:
+    """A page opened through the proxy connects and draws; when the replica that served it stops,
+    the page notices, and a reload lands on the other replica with its setup from the URL."""
     context = browser.new_context(viewport=VIEWPORT, base_url=proxy.url)
     errors: list[str] = []
     loads: list[int] = []  # len(errors) when each document was committed

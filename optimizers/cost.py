@@ -1,0 +1,231 @@
+"""What a request costs before it runs: an estimate of its CPU seconds here, and a budget.
+
+A request scans rows (configurations) × steps, and each row-step costs what its surface and rule
+cost. The scan's padding counts: steps run to the bucket of the step count (a power of two
+above it), and the rows of `summarize` in whole chunks of SUMMARY_CHUNK.
+
+    seconds ≈ rows_scanned × steps_scanned × t_step
+    t_step    = base + t_surface × (HESSIAN_FACTOR if the rule is Newton)
+    t_surface = point × n × (batch if mini-batched)      a surface with n data points
+              | node × nodes + call × calls              a typed formula
+              | analytic                                 a built-in formula
+
+with the constants of the kernel (KERNELS): "summary" (sweeps, maps, basins: rows vmapped in
+chunks, only a summary kept) or "trajectory" (a race run or the range test: one row, every step
+recorded). The constants were measured with `make bench` (bench/run.py prints the estimate
+beside the measurement for every request type at the budget's limit) on the 2-core machine this
+app is sized for. A first call's compilation (0.2–3 s) is not counted.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Literal, NamedTuple
+
+from optimizers.engine import SUMMARY_CHUNK, RunConfig, bucket, mini_batched, plan
+from surfaces.base import Surface
+from surfaces.formula import Binary, Call, Negate, parse
+
+Kernel = Literal["summary", "trajectory"]
+
+# CPU seconds one request may take here; a host may set another with DESCENT_LAB_BUDGET_SECONDS.
+BUDGET_SECONDS = float(os.environ.get("DESCENT_LAB_BUDGET_SECONDS", "2"))
+
+
+class Constants(NamedTuple):
+    """A kernel's measured costs, in nanoseconds per row-step (see the module's formula)."""
+
+    base: float  # the step itself: the rule, the schedule, the watch or the record
+    analytic: float  # f and ∇f of a built-in formula
+    point: float  # per data point of the loss and its gradient
+    batch: float  # × for a mini-batch step (the full loss and the batch's gradient)
+    node: float  # per node of a typed formula (number, variable, operator)
+    call: float  # per function call (sin, exp, …) of a typed formula
+
+
+KERNELS: dict[Kernel, Constants] = {
+    "summary": Constants(base=12.0, analytic=8.0, point=1.8, batch=1.25, node=4.0, call=70.0),
+    "trajectory": Constants(base=250.0, analytic=4.0, point=1.6, batch=2.6, node=2.0, call=35.0),
+}
+HESSIAN_FACTOR = 1.2  # Newton's step also takes the Hessian (XLA shares most of the work)
+
+
+class Estimate(NamedTuple):
+    """A request's estimated CPU seconds here, and what the request is ("this map")."""
+
+    seconds: float
+    what: str
+
+
+def formula_size(text: str) -> tuple[int, int]:
+    """(nodes, calls) of a formula's tree: every number, variable, constant, operator and call;
+    calls are the function applications among them."""
+    nodes = calls = 0
+    stack = [parse(text, limit=None)]  # a recipe's canonical text may exceed the typed limit
+    while stack:
+        node = stack.pop()
+        nodes += 1
+        if isinstance(node, Call):
+            calls += 1
+            stack.extend(node.args)
+        elif isinstance(node, Binary):
+            stack += [node.left, node.right]
+        elif isinstance(node, Negate):
+            stack.append(node.operand)
+    return nodes, calls
+
+
+def surface_ns(surface: Surface, kernel: Kernel, batched: bool = False) -> float:
+    """t_surface: nanoseconds of `surface`'s loss and gradient per row-step of `kernel`."""
+    constants = KERNELS[kernel]
+    if surface.samples is not None:
+        return constants.point * surface.samples.size * (constants.batch if batched else 1.0)
+    if surface.recipe is not None and surface.recipe[0] == "formula":
+        nodes, calls = formula_size(str(surface.recipe[1]))
+        return constants.node * nodes + constants.call * calls
+    return constants.analytic
+
+
+def step_ns(config: RunConfig, kernel: Kernel) -> float:
+    """t_step: nanoseconds of one row-step of `config` in `kernel`."""
+    the_plan = plan(config)
+    hessian = HESSIAN_FACTOR if the_plan.optimizer.needs_hessian else 1.0
+    surface = surface_ns(the_plan.surface, kernel, mini_batched(config))
+    return KERNELS[kernel].base + surface * hessian
+
+
+def summary_rows(count: int) -> int:
+    """Rows `summarize` scans for `count` configurations: whole chunks of SUMMARY_CHUNK, or one
+    chunk of a power of two when fewer (see `optimizers.engine._chunked`)."""
+    size = min(SUMMARY_CHUNK, 1 << (count - 1).bit_length())
+    return -(-count // size) * size
+
+
+def summary_seconds(config: RunConfig, count: int, what: str) -> Estimate:
+    """`count` variants of `config` through `summarize` (sweep, map, basins)."""
+    steps = bucket(plan(config).steps)
+    return Estimate(summary_rows(count) * steps * step_ns(config, "summary") * 1e-9, what)
+
+
+def sweep_seconds(config: RunConfig, rates: int) -> Estimate:
+    return summary_seconds(config, rates, "this sweep")
+
+
+def map_seconds(config: RunConfig, cells: int) -> Estimate:
+    return summary_seconds(config, cells * cells, "this map")
+
+
+def basin_seconds(config: RunConfig, cells: int) -> Estimate:
+    return summary_seconds(config, cells * cells, "this basin map")
+
+
+def range_seconds(config: RunConfig, steps: int) -> Estimate:
+    """The range test: one run of `steps` steps, every step recorded."""
+    return Estimate(steps * step_ns(config, "trajectory") * 1e-9, "this range test")
+
+
+def race_seconds(configs: Sequence[RunConfig]) -> Estimate:
+    """Every run of a race, one after another (each its own scan of the bucketed steps)."""
+    seconds = sum(bucket(plan(c).steps) * step_ns(c, "trajectory") for c in configs) * 1e-9
+    return Estimate(seconds, "this race")
+
+
+def fits(estimate: Estimate) -> bool:
+    """Whether `estimate` is within BUDGET_SECONDS."""
+    return estimate.seconds <= BUDGET_SECONDS
+
+
+def largest_fitting(cost: Callable[[int], Estimate], low: int, high: int) -> int | None:
+    """The largest whole v in [low, high] whose `cost(v)` fits the budget (cost grows with v);
+    None when not even `low` fits."""
+    if not fits(cost(low)):
+        return None
+    while low < high:  # invariant: cost(low) fits
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if fits(cost(middle)) else (low, middle - 1)
+    return low
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2g} s" if value < 10 else f"{math.ceil(value):,} s"
+
+
+def refusal(estimate: Estimate, remedies: str) -> str | None:
+    """None when `estimate` fits the budget; else the sentence that refuses it, "This map would
+    take about 40 s here (the limit is 2 s): " followed by `remedies` ("fewer cells per side or
+    fewer steps.")."""
+    if fits(estimate):
+        return None
+    return (
+        f"{estimate.what[0].upper()}{estimate.what[1:]} would take about "
+        f"{_seconds(estimate.seconds)} here (the limit is {_seconds(BUDGET_SECONDS)}): {remedies}"
+    )
+
+
+def _remedies(config: RunConfig, *options: str) -> str:
+    """ "fewer a, fewer b, or fewer data points.": `options`, then the surface's own remedy
+    (fewer data points, a shorter formula) where it has one."""
+    surface = plan(config).surface
+    if surface.samples is not None:
+        options += ("fewer data points",)
+    elif surface.recipe is not None and surface.recipe[0] == "formula":
+        options += ("a shorter formula",)
+    if len(options) == 1:
+        return f"{options[0]}."
+    return f"{', '.join(options[:-1])} or {options[-1]}."
+
+
+def _steps_that_fit(cost_of: Callable[[RunConfig], Estimate], config: RunConfig) -> int | None:
+    """The most steps (up to the configuration's own) at which `cost_of` fits the budget."""
+    return largest_fitting(lambda s: cost_of(replace(config, steps=s)), 1, plan(config).steps)
+
+
+def grid_refusal(
+    config: RunConfig,
+    count: int,
+    low: int,
+    cost_of: Callable[[RunConfig, int], Estimate],
+    noun: str,
+) -> str | None:
+    """None when `cost_of(config, count)` fits; else the refusal, with the largest count in
+    [low, count] that fits at these steps, or (when not even `low` does) the most steps that
+    fit at `low`. `noun` names the count ("rates", "cells per side")."""
+    message = refusal(cost_of(config, count), _remedies(config, f"fewer {noun}", "fewer steps"))
+    if message is None:
+        return None
+    steps = plan(config).steps
+    best = largest_fitting(lambda n: cost_of(config, n), low, count)
+    if best is not None:
+        return f"{message} At {steps:,} steps, up to {best:,} {noun} fit."
+    most = _steps_that_fit(lambda c: cost_of(c, low), config)
+    if most is None:
+        return f"{message} Even {low:,} {noun} at 1 step are over the limit."
+    return f"{message} With {low:,} {noun}, up to {most:,} steps fit."
+
+
+def race_refusal(configs: Sequence[RunConfig]) -> str | None:
+    """None when the race fits; else the refusal with the most steps at which it fits."""
+    if not configs:
+        return None
+    message = refusal(race_seconds(configs), _remedies(configs[0], "fewer steps", "fewer runs"))
+    if message is None:
+        return None
+    most = largest_fitting(
+        lambda s: race_seconds([replace(c, steps=s) for c in configs]),
+        1,
+        max(plan(c).steps for c in configs),
+    )
+    return message if most is None else f"{message} These runs fit at up to {most:,} steps."
+
+
+def range_refusal(config: RunConfig, steps: int, low: int) -> str | None:
+    """None when a range test of `steps` steps fits; else the refusal with the most steps (at
+    least `low`) that fit."""
+    message = refusal(range_seconds(config, steps), _remedies(config, "fewer steps"))
+    if message is None:
+        return None
+    most = largest_fitting(lambda n: range_seconds(config, n), low, steps)
+    return message if most is None else f"{message} Up to {most:,} steps fit."
