@@ -8,10 +8,11 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,28 @@ def stop(process: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=STOP_TIMEOUT_S)
+
+
+@contextlib.contextmanager
+def streamlit_server(
+    root: Path, log: Path, env: Mapping[str, str]
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`streamlit run app/streamlit_app.py` headless on a free loopback port: its base URL and
+    process, once healthy; stopped on exit."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        *(sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py"),
+        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
+        *("--server.address", "127.0.0.1", "--server.port", str(port)),
+        *("--server.fileWatcherType", "none", "--server.runOnSave", "false"),
+    ]
+    process = start(command, log, cwd=root, env=env)
+    try:
+        wait_healthy(url, process, log)
+        yield url, process
+    finally:
+        stop(process)
 
 
 def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> float:

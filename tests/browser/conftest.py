@@ -8,13 +8,12 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.programs import free_port, start, stop, wait_healthy
+from tests.programs import streamlit_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -33,34 +32,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 @pytest.fixture(scope="session")
 def app_url(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `streamlit run app/streamlit_app.py` on a free loopback port; yield its base URL."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app/streamlit_app.py",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.fileWatcherType",
-        "none",
-        "--server.runOnSave",
-        "false",
-    ]
-    process = start(command, log, cwd=ROOT, env=os.environ)
-    try:
-        wait_healthy(url, process, log)
+    with streamlit_server(ROOT, log, os.environ) as (url, _):
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ with the work budget raised so that so long a map is let through)."""
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from optimizers import cost
 from optimizers.engine import RunConfig
-from tests.programs import free_port, start, stop, wait_healthy
+from tests.programs import streamlit_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -28,21 +27,10 @@ WINDOW_S = 0.25
 @pytest.fixture(scope="module")
 def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
     """A server of its own (a budget of 10 minutes): its base URL and process id."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("abandon") / "server.log"
-    command = [
-        *(sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py"),
-        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
-        *("--server.address", "127.0.0.1", "--server.port", str(port)),
-        *("--server.fileWatcherType", "none", "--server.runOnSave", "false"),
-    ]
-    process = start(command, log, cwd=ROOT, env={**os.environ, "DESCENT_LAB_BUDGET_SECONDS": "600"})
-    try:
-        wait_healthy(url, process, log)
+    env = {**os.environ, "DESCENT_LAB_BUDGET_SECONDS": "600"}
+    with streamlit_server(ROOT, log, env) as (url, process):
         yield url, process.pid
-    finally:
-        stop(process)
 
 
 def cpu_seconds(pid: int) -> float:
