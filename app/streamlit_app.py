@@ -69,9 +69,9 @@ runs: list[export.ExportRun] = []
 drawn: list[tuple[compute.ConfigKey, str, str]] = []  # what the figures show, hashable
 problems: dict[int, str] = {}
 over_budget = cost.race_refusal([s.config for s in setups if s.config is not None])
-for setup in setups:
-    if setup.config is None or over_budget:
-        problems[setup.run_id] = setup.error or over_budget or "invalid configuration"
+for setup in setups if not over_budget else ():  # too much work: refused once, below
+    if setup.config is None:
+        problems[setup.run_id] = setup.error or "invalid configuration"
         continue
     key = compute.config_key(setup.config)
     try:
@@ -117,6 +117,8 @@ with plot_column:
         st.caption(f"▶ plays the race.{clicks}")
 
 with status_column:
+    if over_budget:
+        st.error(over_budget)
     for setup in setups:
         if setup.run_id in problems:
             st.error(f"**Run {setup.run_id}** cannot run: {plain(problems[setup.run_id])}")

@@ -97,6 +97,7 @@ def test_a_race_over_budget_is_refused_and_never_started(
     monkeypatch.setattr(cost, "BUDGET_SECONDS", 1e-9)
     at = page(steps=50)
     assert "This race would take about" in errors(at) and "fewer steps or fewer runs." in errors(at)
+    assert len(at.error) == 1, "said once, not once per run"
     assert "run" not in calls
 
 
