@@ -172,19 +172,32 @@ def critical_rate(
 
 RunsKey = tuple[tuple[ConfigKey, str, str], ...]  # (configuration, legend label, colour) per run
 
+# Figure caches bounded by bytes: each holds what fits in FIGURE_CACHE_BYTES at its entries'
+# largest size (the JSON of a figure of MAX_RUNS × MAX_STEPS runs, arrays as base64 specs, about
+# what it holds in memory; measured 0.16 / 2.2 / 0.65 / 0.87 MB, checked by
+# tests/test_figure_cache.py), so max_entries = ⌊FIGURE_CACHE_BYTES / FIGURE_ENTRY_BYTES⌋.
+FIGURE_CACHE_BYTES = 32 * 2**20  # per figure cache: 128 MiB for the four
+FIGURE_ENTRY_BYTES = {
+    "surface_layer": 256 * 2**10,
+    "contour_figure": 4 * 2**20,
+    "metrics_figure": 1 * 2**20,
+    "surface3d_figure": 2 * 2**20,
+}
+FIGURE_ENTRIES = {name: FIGURE_CACHE_BYTES // size for name, size in FIGURE_ENTRY_BYTES.items()}
+
 
 def _views(runs: RunsKey) -> list[figures.RunView]:
     return [figures.RunView(label, color, *run(key)) for key, label, color in runs]
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["surface_layer"])
 def surface_layer(surface: SurfaceRef, params: Items) -> figures.SurfaceLayer:
     """The filled contour and its raster copy, shared by every figure of this surface."""
     minimum = surface_of(surface).minimum_value(dict(params))
     return figures.surface_layer(surface_grid(surface, params), minimum)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["contour_figure"])
 def contour_figure(surface: SurfaceRef, params: Items, runs: RunsKey, show_field: bool):
     the_surface = surface_of(surface)
     field = gradient_field(surface, params) if show_field else None
@@ -226,7 +239,7 @@ def _threshold(config: RunConfig) -> figures.Threshold | None:
     return figures.Threshold(label, rate.value)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["metrics_figure"])
 def metrics_figure(runs: RunsKey, step: int):
     """Loss above the surface's f* (at its parameters), η_k with each run's stability limit
     dashed, and the gradient norm (see `figures.metrics_figure`)."""
@@ -236,6 +249,6 @@ def metrics_figure(runs: RunsKey, step: int):
     return figures.metrics_figure(_views(runs), step=step, minimum=minimum, thresholds=thresholds)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["surface3d_figure"])
 def surface3d_figure(surface: SurfaceRef, params: Items, runs: RunsKey):
     return figures.surface3d_figure(surface_grid(surface, params), _views(runs))

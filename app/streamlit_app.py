@@ -24,6 +24,7 @@ from app import (  # noqa: E402
     figures,
     inspector,
     lessons,
+    link_size,
     share,
 )
 from app.text import plain  # noqa: E402
@@ -43,6 +44,7 @@ controls.note(
     "the update rule and the schedule decide who gets to the bottom."
 )
 share.link_problems(link.problems)
+link_size.warn_if_dropped()  # a link Streamlit dropped as too large
 lessons.lesson_card(link.lesson)
 
 with st.sidebar:
