@@ -89,7 +89,7 @@ if runs and "hide" not in (room.mode("code"), room.mode("export")):  # code is a
         locked = "lock" in (room.mode("code"), room.mode("export"))
         code_panel.code_panel([run.config for run in runs], [run.label for run in runs], locked)
 
-st.markdown(f"#### {surface.name}")
+st.markdown(f"#### {plain(surface.name)}")
 st.latex(surface.latex)
 controls.note(surface.note)
 

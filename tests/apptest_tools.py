@@ -23,6 +23,16 @@ def open_link(query: dict[str, Any]) -> AppTest:
     return at
 
 
+def fresh(**state: Any) -> AppTest:
+    """A new session; `state` seeds widget values before the first run (as a URL would)."""
+    at = AppTest.from_file(ENTRY, default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def warnings(at: AppTest) -> str:
     """The text of every warning on the page (the link's unusable fields, among others)."""
     return "\n".join(element.value for element in at.get("warning"))

@@ -13,7 +13,6 @@ import io
 import json
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,23 +28,12 @@ from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES
 from surfaces.dataset import least_squares
 from surfaces.registry import regression_data
-from tests.apptest_tools import select_point
+from tests.apptest_tools import fresh, select_point
 
 MODIFIER_NAMES = {spec.name for spec in MODIFIERS}
-ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 
 
 # Reading the page.
-
-
-def fresh(**state: Any) -> AppTest:
-    """A new session; `state` seeds widget values before the first run (as a URL would)."""
-    at = AppTest.from_file(ENTRY, default_timeout=30)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def settle(at: AppTest) -> AppTest:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,18 +15,12 @@ from streamlit.testing.v1 import AppTest
 from app import compute
 from optimizers import analysis, cost
 from optimizers.engine import CancelledError
-
-ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+from tests.apptest_tools import fresh
 
 
 def page(**state: Any) -> AppTest:
     st.cache_data.clear()  # no earlier test's result stands in for a computation
-    at = AppTest.from_file(ENTRY, default_timeout=60)
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return fresh(**state)
 
 
 @pytest.fixture

@@ -37,13 +37,8 @@ def app_url(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield url
 
 
-@pytest.fixture
-def page(browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[object]:
-    """A fresh context and page on the app; fails the test on any console error or page error.
-    A failed test leaves a screenshot in tests/artifacts/browser/."""
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, base_url=app_url)
-    page = context.new_page()
-    errors: list[str] = []
+def record_errors(page, errors: list[str]) -> None:
+    """Append every console error and page error of `page` to `errors`."""
     page.on(
         "console",
         lambda message: (
@@ -53,6 +48,16 @@ def page(browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[obje
         ),
     )
     page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+
+
+@pytest.fixture
+def page(browser, app_url: str, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh context and page on the app; fails the test on any console error or page error.
+    A failed test leaves a screenshot in tests/artifacts/browser/."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True, base_url=app_url)
+    page = context.new_page()
+    errors: list[str] = []
+    record_errors(page, errors)
     page.console_errors = errors
     page.allowed_errors = []  # regular expressions a test may add for a known, harmless error
     try:

@@ -18,6 +18,7 @@ import pytest
 from app.analysis import MAP_CHART
 from optimizers import cost
 from optimizers.engine import RunConfig
+from tests.browser.conftest import record_errors
 from tests.browser.test_browser import TIMEOUT_MS, open_app, wait_idle
 from tests.browser.test_links_browser import enter
 
@@ -38,19 +39,6 @@ JS_HEAVY_DONE = f"""(() => setInterval(() => {{
         && app && app.getAttribute('data-test-script-state') === 'notRunning')
         window.__heavyDoneMs = performance.now();
 }}, 100))()"""
-
-
-def record_errors(page, errors: list[str]) -> None:
-    """Append every console error and page error of `page` to `errors`."""
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(f"console.{message.type}: {message.text}")
-            if message.type == "error"
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
 
 
 @pytest.fixture
