@@ -13,6 +13,17 @@ from surfaces.params import ParamSpec, resolve_params
 Scalars = Mapping[str, jax.Array]
 
 
+OPTIMIZER_GROUPS: dict[str, str] = {  # picker group → the one sentence that explains it
+    "classic": "Classic: a fixed step along the gradient, with or without momentum.",
+    "adaptive": "Adaptive: a per-parameter step scaled by running averages of the gradient.",
+    "second-order": "Second-order: the step uses curvature (the Hessian or an estimate of it).",
+    "line-search": "Line search and step-size rules: the step is chosen at every iteration.",
+    "lr-free": "Learning-rate-free: the method estimates its own scale of step as it goes.",
+    "wrappers": "Wrappers: they change how another rule's steps are taken or where they are "
+    "evaluated.",
+}
+
+
 @dataclass(frozen=True, eq=False)
 class OptimizerSpec:
     """An update rule: w_{k+1} = w_k − η_k · d_k, where d_k comes from `build(hyper)`.
@@ -33,6 +44,8 @@ class OptimizerSpec:
     show_state: Callable[[optax.OptState], dict[str, jax.Array]]
     hyper: tuple[ParamSpec, ...] = ()
     needs_hessian: bool = False  # update() then takes the keyword argument hessian=∇²f(w_k)
+    group: str = "classic"  # a key of OPTIMIZER_GROUPS: where the picker lists the rule
+    reference: str = ""  # the paper or book that introduced the rule, and its year
 
     def resolve(self, values: Mapping[str, float] | None = None) -> dict[str, float]:
         return resolve_params(self.hyper, values, f"optimizer '{self.key}'")
