@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -66,6 +66,7 @@ from optimizers.curvature import THRESHOLD_FORMULAS
 from optimizers.engine import MAX_STEPS, MODIFIERS, RunConfig, plan
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
+from optimizers.specs import OPTIMIZER_GROUPS
 from surfaces import SURFACES, ParamSpec, Surface
 from surfaces.formula import without_float_noise
 from surfaces.params import Registry
@@ -347,46 +348,6 @@ def _next_start(surface: Surface) -> None:
     st.session_state["x0"], st.session_state["y0"] = starts[(index + 1) % len(starts)]
 
 
-def start_from_selection(
-    selection: Mapping[str, Any] | None, picker_curve: int | None = None
-) -> tuple[float, float] | None:
-    """The start point a Plotly selection event asks for: a selected point of the start-picker
-    trace (curve `picker_curve`) if any, else any selected point; None if there is none.
-    Snapped to 12 significant digits, which keeps the picker grid's own decimals and drops
-    linspace's float noise (1.7999999999999998 → 1.8), so that the link stays short."""
-    try:
-        points = list(selection["selection"]["points"])  # type: ignore[index]
-    except (KeyError, TypeError):
-        return None
-    chosen = [p for p in points if isinstance(p, Mapping)]
-    chosen.sort(key=lambda p: p.get("curve_number") != picker_curve)
-    for point in chosen:
-        try:
-            x, y = float(point["x"]), float(point["y"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if math.isfinite(x) and math.isfinite(y):
-            return without_float_noise(x), without_float_noise(y)
-    return None
-
-
-def apply_selection(state: MutableMapping[str, Any]) -> bool:
-    """Move the start point (x0, y0) to the point selected on the contour chart (key "contour"),
-    preferring the start-picker trace (its index kept in state["_picker"]); True if it moved."""
-    point = start_from_selection(state.get("contour"), state.get("_picker"))
-    if point is None:
-        return False
-    state["x0"], state["y0"] = (coerce(v, 0.0, -START_LIMIT, START_LIMIT, "number") for v in point)
-    return True
-
-
-def on_contour_select() -> None:
-    """The contour chart's on_select callback: runs before the script, so x0/y0 may be set
-    (unless classroom mode hides or locks the start point)."""
-    if classroom().mode("start") == "show":
-        apply_selection(st.session_state)
-
-
 # Controls.
 
 
@@ -483,8 +444,12 @@ def _in_sentence(name: str) -> str:
 
 
 def run_label(run_id: int, config: RunConfig) -> str:
-    """The legend entry: run id, rule, rate and whatever else is switched on."""
-    parts = [f"{run_id}: {OPTIMIZERS[config.optimizer].name}", f"η₀={fmt(config.lr or 0.0)}"]
+    """The legend entry: run id, rule, rate, hyperparameters off their defaults and whatever
+    else is switched on."""
+    rule = OPTIMIZERS[config.optimizer]
+    parts = [f"{run_id}: {rule.name}", f"η₀={fmt(config.lr or 0.0)}"]
+    hyper = {s.label: config.hyper.get(s.name, s.default) for s in rule.hyper}
+    parts += [f"{s.label}={fmt(hyper[s.label])}" for s in rule.hyper if hyper[s.label] != s.default]
     if config.schedule != "constant":
         parts.append(_in_sentence(SCHEDULES[config.schedule].name))
     if config.warmup.get("warmup_steps", 0) > 0:
@@ -579,6 +544,18 @@ def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, flo
         st.caption(f"Stable below {text}.")
 
 
+def optimizer_label(key: str) -> str:
+    """The picker label "Group · name", the group named by its sentence up to the colon."""
+    rule = OPTIMIZERS[key]
+    return f"{OPTIMIZER_GROUPS[rule.group].split(':')[0]} · {rule.name}"
+
+
+def grouped_optimizers() -> list[str]:
+    """The optimizer keys as the picker lists them: group after group in OPTIMIZER_GROUPS
+    order, each group in registry order."""
+    return [key for group in OPTIMIZER_GROUPS for key, o in OPTIMIZERS.items() if o.group == group]
+
+
 def _picker(
     label: str,
     registry: Registry,
@@ -588,21 +565,25 @@ def _picker(
     group: str,
 ) -> Any:
     """A select box over a registry's rows (as classroom mode has `group`), then the chosen
-    row's formula and note."""
+    row's formula, its reference and note; optimizers are listed by picker group."""
     mode = classroom().mode(group)
+    grouped = registry is OPTIMIZERS
     if mode != "hide":
         st.selectbox(
             label,
-            list(registry),
-            format_func=lambda k: registry[k].name,
+            grouped_optimizers() if grouped else list(registry),
+            format_func=optimizer_label if grouped else lambda k: registry[k].name,
             key=key,
             on_change=on_change,
             args=(run_id,),
             disabled=mode == "lock",
+            help="\n\n".join(OPTIMIZER_GROUPS.values()) if grouped else None,
         )
     row = registry[st.session_state[key]]
     with st.container(key=f"{key}_formula"):  # sized to the sidebar (see the schedule formulas)
         st.latex(row.latex)
+    if grouped:
+        st.caption(f"{OPTIMIZER_GROUPS[row.group]} · {row.reference}")
     note(row.note)
     return row
 

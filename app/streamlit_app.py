@@ -25,6 +25,7 @@ from app import (  # noqa: E402
     inspector,
     lessons,
     link_size,
+    live,
     share,
 )
 from app.text import plain  # noqa: E402
@@ -93,53 +94,32 @@ st.markdown(f"#### {plain(surface.name)}")
 st.latex(surface.latex)
 controls.note(surface.note)
 
-plot_column, status_column = st.columns([3, 2], gap="medium")
-with plot_column:
-    try:
-        contour = compute.contour_figure(scene.ref, params, tuple(drawn), scene.show_field)
-    except ValueError as error:
-        st.error(f"Could not draw the surface: {plain(error)}")
-        contour = None
-    if contour is not None:
-        names = [trace.name for trace in contour.data]
-        st.session_state["_picker"] = (
-            names.index("start-picker") if "start-picker" in names else None
-        )
-        st.plotly_chart(
-            contour,
-            key="contour",
-            on_select=controls.on_contour_select,
-            selection_mode=("points",),
-            theme=None,
-            config={"displaylogo": False},
-        )
-        clicks = " Click the contour to start every run from that point." * (
-            room.mode("start") == "show"
-        )
-        st.caption(f"▶ plays the race.{clicks}")
+try:
+    live.show(scene.ref, params, scene.show_field, setups, tuple(drawn), step)
+    surface_drawn = True
+except ValueError as error:
+    st.error(f"Could not draw the surface: {plain(error)}")
+    surface_drawn = False
+clicks = " Click the contour to start every run from that point." * (room.mode("start") == "show")
+st.caption(f"▶ plays the race; drag a learning-rate slider to watch the path follow.{clicks}")
+if over_budget:
+    st.error(over_budget)
+for setup in setups:
+    if setup.run_id in problems:
+        st.error(f"**Run {setup.run_id}** cannot run: {plain(problems[setup.run_id])}")
+for run in runs:
+    getattr(st, inspector.tone(run.trajectory))(f"**{plain(run.label)}** — {run.description}")
+if surface.recipe and surface.recipe[0] == "data" and (points := custom.current_points()):
+    fits = []
+    for run, (_, label, color) in zip(runs, drawn, strict=True):
+        if not inspector.started(run.trajectory):
+            continue
+        shown = inspector.clamp_step(run.trajectory, step)
+        fits.append(custom.FitLine(label, color, *run.trajectory.positions[shown]))
+    panel = custom.data_panel_figure(points, fits, bool(surface.recipe[2]), step)
+    st.plotly_chart(panel, key="data_panel", theme=None, config={"displaylogo": False})
 
-with status_column:
-    if over_budget:
-        st.error(over_budget)
-    for setup in setups:
-        if setup.run_id in problems:
-            st.error(f"**Run {setup.run_id}** cannot run: {plain(problems[setup.run_id])}")
-    for run in runs:
-        getattr(st, inspector.tone(run.trajectory))(f"**{plain(run.label)}** — {run.description}")
-    if drawn:
-        metrics = compute.metrics_figure(tuple(drawn), step)
-        st.plotly_chart(metrics, key="metrics", theme=None, config={"displaylogo": False})
-    if surface.recipe and surface.recipe[0] == "data" and (points := custom.current_points()):
-        fits = []
-        for run, (_, label, color) in zip(runs, drawn, strict=True):
-            if not inspector.started(run.trajectory):
-                continue
-            shown = inspector.clamp_step(run.trajectory, step)
-            fits.append(custom.FitLine(label, color, *run.trajectory.positions[shown]))
-        panel = custom.data_panel_figure(points, fits, bool(surface.recipe[2]), step)
-        st.plotly_chart(panel, key="data_panel", theme=None, config={"displaylogo": False})
-
-if scene.show_3d and contour is not None:
+if scene.show_3d and surface_drawn:
     st.subheader("Surface in 3-D")
     figure3d = compute.surface3d_figure(scene.ref, params, tuple(drawn))
     st.plotly_chart(figure3d, key="surface3d", theme=None, config={"displaylogo": False})
@@ -173,10 +153,13 @@ downloads = (  # label, contents (built only when clicked), file name, MIME type
      "application/json", "export_json", bool(runs)),
     ("Animated figure (HTML)",
      lambda: export.titled_html(
-         figures.export_html(contour), *export.html_title(surface.name, runs)
+         figures.export_html(
+             compute.contour_figure(scene.ref, params, tuple(drawn), scene.show_field)
+         ),
+         *export.html_title(surface.name, runs),
      ),
      "descent-lab.html",
-     "text/html", "export_html", contour is not None),
+     "text/html", "export_html", surface_drawn),
 )  # fmt: skip
 for column, (label, data, file_name, mime, key, usable) in zip(
     st.columns(3), downloads, strict=True

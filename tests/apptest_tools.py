@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.runtime.state.session_state import STREAMLIT_INTERNAL_KEY_PREFIX
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Widget
 
@@ -50,30 +51,75 @@ def select_point(at: AppTest, key: str, point: dict[str, Any]) -> None:
     event = json.dumps(
         {"selection": {"points": [point], "point_indices": [0], "box": [], "lasso": []}}
     )
+    state = WidgetState(id=element.proto.id)
+    state.string_value = event
+    _report(at, element, state, "plotly_chart")
 
-    class Selected(Widget):
+
+def _report(at: AppTest, element: Any, state: WidgetState, kind: str) -> None:
+    """Put a widget in `element`'s place that reports `state` on the next run."""
+
+    class Reporting(Widget):
         def __init__(self) -> None:
-            self.proto, self.root, self.key, self._value = element.proto, element.root, key, event
-            self.type = "plotly_chart"
+            self.proto, self.root, self.key, self._value = element.proto, element.root, None, None
+            self.type = kind
 
         @property
-        def value(self) -> str:
-            return event
+        def value(self) -> Any:
+            return None
 
         @property
         def _widget_state(self) -> WidgetState:
-            state = WidgetState(id=element.proto.id)
-            state.string_value = event
             return state
 
     def replace_in(node: Any) -> bool:
         children = getattr(node, "children", {})
         for index, child in children.items():
             if child is element:
-                children[index] = Selected()
+                children[index] = Reporting()
                 return True
             if replace_in(child):
                 return True
         return False
 
-    assert replace_in(at._tree), f"no chart {key!r} in the page"
+    assert replace_in(at._tree), f"no {kind} element in the page"
+
+
+def live(at: AppTest) -> dict[str, Any]:
+    """The live view as app/static/descent-live.js assembles it from its blobs: "plane" and
+    "metrics" ({"data", "layout"}, drawn by plotly.js), "view" (the view's own data) and
+    "families" (learning-rate families by id)."""
+    blobs: dict[str, Any] = {}
+    view: dict[str, Any] | None = None
+    for element in at.get("bidi_component"):
+        if element.proto.component_name == "descent_live_blob":
+            data = json.loads(element.proto.json)
+            blobs[data["id"]] = data["payload"]
+        elif element.proto.component_name == "descent_live":
+            view = json.loads(element.proto.json)
+    if view is None:
+        raise AssertionError("the live view is not on the page")
+    surface, runs = blobs[view["surface"]], [blobs[i] for i in view["runs"]]
+    before = surface["before_runs"]
+    plane = [*surface["traces"][:before], *(t for r in runs for t in r["plane"])]
+    plane += [*surface["traces"][before:], *(t for r in runs for t in r["exit"])]
+    layout = surface["layout"] | {"annotations": [a for r in runs for a in r["annotations"]]}
+    layer = blobs[view["metrics"]]
+    metrics = [*(t for r in runs for t in r["metrics"]), *layer["traces"]]
+    families = {c["family"]: blobs[c["family"]] for c in view["controls"] if c["family"]}
+    return {
+        "plane": {"data": plane, "layout": layout},
+        "metrics": {"data": metrics, "layout": layer["layout"]},
+        "view": view,
+        "families": families,
+    }
+
+
+def trigger(at: AppTest, name: str, value: Any) -> AppTest:
+    """What the browser sends when the live view fires trigger `name` (a released rate slider,
+    a click on the contour, the step slider); the view's callback runs before the script."""
+    (element,) = [e for e in at.get("bidi_component") if e.proto.component_name == "descent_live"]
+    state = WidgetState(id=f"{STREAMLIT_INTERNAL_KEY_PREFIX}_{element.proto.id}__events")
+    state.json_trigger_value = json.dumps([{"event": name, "value": value}])
+    _report(at, element, state, "bidi_component")
+    return at.run()

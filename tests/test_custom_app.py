@@ -16,19 +16,18 @@ from app.text import code
 from optimizers.engine import run
 from surfaces import SURFACES
 from surfaces.dataset import decode_points, least_squares
-from tests.apptest_tools import address, open_link, warnings
+from tests.apptest_tools import address, live, open_link, warnings
 
 
 def run_path(at: AppTest, index: int = 0) -> np.ndarray:
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    trace = spec["data"][figures.FIRST_RUN_TRACE + figures.TRACES_PER_RUN * index]
+    trace = live(at)["plane"]["data"][figures.FIRST_RUN_TRACE + figures.TRACES_PER_RUN * index]
     return np.column_stack([figures.array_of(trace["x"]), figures.array_of(trace["y"])])
 
 
 def expected_path(query: dict[str, str], index: int = 0) -> np.ndarray:
     config = configs(from_query(query).state)[index]
     surface = SURFACES[config.surface] if isinstance(config.surface, str) else config.surface
-    return figures._clipped(run(config).positions, surface.box)
+    return figures._clipped(run(config).positions, surface.box).astype(np.float32)  # as sent
 
 
 def as_read(markdown: str) -> str:
@@ -63,14 +62,16 @@ def test_a_bad_formula_in_a_link_is_reported_and_replaced() -> None:
     at = open_link({"surface": "formula", "formula": "lambda: 1"})
     warning = warnings(at)
     assert "`formula=lambda: 1`" in warning
-    assert at.get("plotly_chart")
+    assert live(at)["view"]["runs"]
 
 
 def test_a_data_link_fits_its_points_and_shows_the_data_panel() -> None:
     query = {"v": "1", "surface": "data", "data": "1,2;2,3.9;3,6.1;4,8", "x0": "0", "y0": "0"}
     at = open_link(query)
     np.testing.assert_array_equal(run_path(at), expected_path(query))
-    panel = json.loads(at.get("plotly_chart")[2].proto.spec)
+    (panel,) = [
+        json.loads(c.proto.spec) for c in at.get("plotly_chart") if "data_panel" in c.proto.id
+    ]
     points = decode_points(query["data"])
     np.testing.assert_array_equal(figures.array_of(panel["data"][0]["x"]), points.x)
     w, b, _ = least_squares(*points.arrays())

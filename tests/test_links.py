@@ -4,9 +4,7 @@ page without an exception, each bad field reported."""
 
 from __future__ import annotations
 
-import json
 import re
-from fractions import Fraction
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -15,21 +13,18 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import share
-from app.figures import PICKER_NAME, PICKER_POINTS, array_of
 from app.state import (
     CONTROL_GROUPS,
     LINK_VERSION,
     MAX_FIELDS,
     configs,
     from_query,
-    number_text,
     setting_key,
 )
 from app.text import plain
 from app.views import SETTINGS, VIEW_SETTINGS
 from optimizers.engine import run
-from surfaces import SURFACES
-from tests.apptest_tools import address, open_link, select_point, warnings
+from tests.apptest_tools import address, live, open_link, trigger, warnings
 
 
 def final_positions(at: AppTest) -> np.ndarray:
@@ -205,7 +200,7 @@ def test_a_hostile_link_opens_the_page_and_names_each_bad_field(
     query: dict[str, Any], bad: set[str]
 ) -> None:
     at = open_link(query)
-    assert at.get("plotly_chart"), "the race is drawn"
+    assert live(at)["view"]["runs"], "the race is drawn"
     reported = warnings(at)
     shown = re.findall(r"^- (`+) ?(.*?) ?\1: ", reported, flags=re.MULTILINE)
     for name in bad:
@@ -266,7 +261,7 @@ def test_a_link_chooses_the_analysed_run_and_the_map_axis() -> None:
 
 def run_colours(at: AppTest) -> dict[str, str]:
     """The contour's run paths: {legend label: line colour}."""
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    spec = live(at)["plane"]
     return {
         trace["name"]: trace["line"]["color"]
         for trace in spec["data"]
@@ -296,24 +291,10 @@ def test_removing_run_1_keeps_the_other_runs_numbers_and_colours_through_the_lin
 # Numbers in the link: short, no float noise.
 
 
-def test_a_contour_click_writes_the_picker_grid_s_decimals() -> None:
+def test_a_contour_click_writes_four_significant_digits() -> None:
     at = open_link({"steps": "20"})
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    picker = next(trace for trace in spec["data"] if trace.get("name") == PICKER_NAME)
-    xs, ys = array_of(picker["x"]), array_of(picker["y"])
-    noisy = next(k for k, x in enumerate(xs) if len(repr(float(x))) > 12)  # e.g. -1.65…01
-    x_min, x_max, y_min, y_max = (Fraction(str(edge)) for edge in SURFACES["quadratic"].box)
-    column, row = noisy % PICKER_POINTS, noisy // PICKER_POINTS
-    exact_x = x_min + column * (x_max - x_min) / (PICKER_POINTS - 1)  # the grid's decimal
-    exact_y = y_min + row * (y_max - y_min) / (PICKER_POINTS - 1)
-    point = {"curve_number": at.session_state["_picker"], "point_number": noisy}
-    select_point(at, "contour", point | {"x": float(xs[noisy]), "y": float(ys[noisy])})
-    at.run()
-    assert (address(at)["x0"], address(at)["y0"]) == (
-        number_text(float(exact_x)),
-        number_text(float(exact_y)),
-    )
-    assert len(address(at)["x0"]) <= 6, address(at)["x0"]
+    trigger(at, "start", {"x": -1.6500000000000001, "y": 0.123456789})
+    assert (address(at)["x0"], address(at)["y0"]) == ("-1.65", "0.1235")
 
 
 def test_a_formula_s_default_start_is_written_short() -> None:

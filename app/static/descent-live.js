@@ -1,0 +1,475 @@
+/* Descent Lab's live view: the contour with every run's path, the metric curves, Play / Pause /
+ * step, and a learning-rate scrub per run, all drawn by plotly.js in the browser.
+ *
+ * Python (app/live.py) mounts two custom components: "blob" carriers, each holding one payload
+ * (the surface layer, a run, a run's learning-rate family, the metrics layout) under an id that
+ * is a hash of its content, and the view, whose data names the ids it needs. An unchanged
+ * carrier is not sent again (Streamlit's message cache), so a committed change ships only the
+ * payloads that changed. While a rate slider is dragged, the run's path and curves are swapped
+ * for the family member at that rate with redraw-less `Plotly.animate` calls: no round trip.
+ * On release the member's rate is committed to Python, exactly like a typed rate.
+ *
+ * What tests and the benchmark read (tests/browser/, bench/browser.py):
+ *   .dl-live[data-revision]     bumped after each drawn configuration (committed data)
+ *   .dl-plane, .dl-metrics      the plotly.js graph divs (gd._fullData, gd._fullLayout)
+ *   .dl-play (▶ 0.5×, 1×, 2×), .dl-pause, input.dl-step, .dl-step-label ("step k")
+ *   input.dl-rate[data-run=i]   run i's learning-rate scrub (one position per family member)
+ *   .dl-rate-row[data-run=i] .dl-rate-value ("η₀ = …"), .dl-badge[data-tone] (its outcome)
+ *   .dl-hover                   the read-out under the pointer on the plane
+ *   window.__descentLiveStore   {blobs, pathUpdates (path redraws so far), revision, drawnAt}
+ */
+(() => {
+  "use strict";
+  if (window.DescentLive) return;
+
+  // Shared with the blob carriers (app/live.py), which may run before this file is loaded.
+  const store = window.__descentLiveStore || (window.__descentLiveStore = { blobs: new Map() });
+  Object.assign(store, { pathUpdates: 0, revision: 0, drawnAt: 0 });
+  const BLOB_EVENT = "descent-live-blob";
+  const TYPES = { f4: Float32Array, f8: Float64Array, i4: Int32Array, u2: Uint16Array, u1: Uint8Array };
+  const FAST = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
+  const CONFIG = { displaylogo: false, responsive: false, doubleClick: "reset" };
+  const OUTCOME_WORDS = ["converges", "diverges", "still moving"];
+  const OUTCOME_TONES = ["good", "bad", "open"];
+
+  function typed(spec) {
+    if (!spec || !spec.bdata) return spec;
+    const bytes = Uint8Array.from(atob(spec.bdata), (c) => c.charCodeAt(0));
+    return new TYPES[spec.dtype](bytes.buffer);
+  }
+
+  function format(value) {
+    if (!isFinite(value)) return String(value);
+    const text = Number(value).toPrecision(3);
+    return String(Number(text));
+  }
+
+  /* One learning-rate family, decoded once. */
+  class Family {
+    constructor(payload) {
+      this.rates = payload.rates;
+      this.size = payload.rates.length;
+      this.points = payload.points;
+      this.xy = typed(payload.xy);
+      this.last = typed(payload.last);
+      this.outcome = typed(payload.outcome);
+      this.event = typed(payload.event);
+      this.metricSteps = typed(payload.metric_steps);
+      this.metrics = {};
+      for (const name of Object.keys(payload.metrics)) this.metrics[name] = typed(payload.metrics[name]);
+      this.ranges = payload.ranges;
+    }
+    path(k) {
+      const n = this.points, x = new Float32Array(n), y = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        x[i] = this.xy[2 * (k * n + i)];
+        y[i] = this.xy[2 * (k * n + i) + 1];
+      }
+      return { x, y };
+    }
+    series(name, k) {
+      const m = this.metricSteps.length;
+      return this.metrics[name].subarray(k * m, (k + 1) * m);
+    }
+    words(k) {
+      const code = this.outcome[k], step = this.event[k];
+      const text = code === 2 ? `still moving after ${step} steps` : `${OUTCOME_WORDS[code]} at step ${step}`;
+      return { text, tone: OUTCOME_TONES[code] };
+    }
+  }
+
+  function element(tag, className, parent) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (parent) parent.appendChild(node);
+    return node;
+  }
+
+  class LiveView {
+    constructor(parent) {
+      this.root = element("div", "dl-live", parent);
+      this.planeBox = element("div", "dl-plane-box", this.root);
+      this.plane = element("div", "dl-plane", this.planeBox);
+      this.hover = element("div", "dl-hover", this.planeBox);
+      this.bar = element("div", "dl-bar", this.planeBox);
+      this.side = element("div", "dl-side", this.root);
+      this.rates = element("div", "dl-rates", this.side);
+      this.metrics = element("div", "dl-metrics", this.side);
+      this.families = new Map();
+      this.timer = null;
+      this.scrubbing = new Map();
+      this.heldStep = null;
+      this.buildBar();
+      window.addEventListener(BLOB_EVENT, () => this.pending && this.tryDraw());
+      this.plane.addEventListener("mousedown", (e) => (this.down = [e.clientX, e.clientY]));
+      this.plane.addEventListener("click", (e) => this.onClick(e));
+      this.plane.addEventListener("mousemove", (e) => this.onHover(e));
+      this.plane.addEventListener("mouseleave", () => (this.hover.style.display = "none"));
+      new ResizeObserver(() => this.resize()).observe(this.planeBox);
+    }
+
+    buildBar() {
+      this.playButtons = [];
+      for (const speed of [0.5, 1, 2]) {
+        const button = element("button", "dl-play", this.bar);
+        button.textContent = `▶ ${speed}×`;
+        button.title = `Play the race at ${speed}× speed`;
+        button.addEventListener("click", () => this.play(speed));
+        this.playButtons.push(button);
+      }
+      this.pauseButton = element("button", "dl-pause", this.bar);
+      this.pauseButton.textContent = "❚❚";
+      this.pauseButton.title = "Pause";
+      this.pauseButton.addEventListener("click", () => this.pause());
+      this.stepInput = element("input", "dl-step", this.bar);
+      this.stepInput.type = "range";
+      this.stepInput.min = 0;
+      this.stepInput.setAttribute("aria-label", "Step");
+      this.stepLabel = element("span", "dl-step-label", this.bar);
+      this.stepInput.addEventListener("input", () => {
+        this.pause(false);
+        this.showStep(Number(this.stepInput.value));
+      });
+      this.stepInput.addEventListener("change", () => {
+        this.heldStep = Number(this.stepInput.value);
+        this.send("step", { step: this.heldStep });
+      });
+    }
+
+    /* A trigger value: Python's on_<name>_change callback reads it once, in the rerun it causes. */
+    send(name, value) {
+      if (this.setTriggerValue) this.setTriggerValue(name, value);
+    }
+
+    update(data, setTriggerValue) {
+      this.setTriggerValue = setTriggerValue;
+      this.pending = data;
+      this.tryDraw();
+    }
+
+    ids(data) {
+      return [data.surface, data.metrics, ...data.runs, ...data.controls.map((c) => c.family)].filter(Boolean);
+    }
+
+    missing(data) {
+      return this.ids(data).filter((id) => !store.blobs.has(id));
+    }
+
+    /* Forget payloads no longer shown: their carriers are gone from the page. */
+    prune(data) {
+      const kept = new Set(this.ids(data));
+      for (const id of store.blobs.keys()) if (!kept.has(id)) store.blobs.delete(id);
+      for (const id of this.families.keys()) if (!kept.has(id)) this.families.delete(id);
+    }
+
+    tryDraw() {
+      const data = this.pending;
+      if (!data || this.missing(data).length || !window.Plotly) return;
+      this.pending = null;
+      this.draw(data);
+      this.prune(data);
+    }
+
+    draw(data) {
+      this.pause(false);
+      this.data = data;
+      this.surface = store.blobs.get(data.surface);
+      this.runs = data.runs.map((id) => store.blobs.get(id));
+      this.metricsLayer = store.blobs.get(data.metrics);
+      for (const control of data.controls) {
+        if (control.family && !this.families.has(control.family)) {
+          this.families.set(control.family, new Family(store.blobs.get(control.family)));
+        }
+      }
+      const surface = this.surface;
+      const planeTraces = [...surface.traces.slice(0, surface.before_runs)];
+      this.pathTrace = [];
+      for (const run of this.runs) {
+        this.pathTrace.push(planeTraces.length);
+        planeTraces.push(...run.plane);
+      }
+      planeTraces.push(...surface.traces.slice(surface.before_runs));
+      for (const run of this.runs) planeTraces.push(...run.exit);
+      const planeLayout = { ...surface.layout, annotations: this.runs.flatMap((r) => r.annotations) };
+      Object.assign(planeLayout, this.size());
+      this.lastStep = Math.max(0, ...this.runs.map((r) => r.last_step));
+      this.stepInput.max = this.lastStep;
+      const held = this.heldStep !== null && data.step === this.heldStep && this.heldStep < this.lastStep;
+      this.stepInput.value = held ? this.heldStep : this.lastStep;
+      this.stepLabel.textContent = `step ${this.stepInput.value}`;
+      if (!held) this.heldStep = null;
+
+      const metricTraces = [...this.runs.flatMap((r) => r.metrics), ...this.metricsLayer.traces];
+      this.metricIndex = new Map();
+      metricTraces.forEach((trace, i) => {
+        if (trace.meta && trace.meta.metric) this.metricIndex.set(`${trace.meta.run}:${trace.meta.metric}`, i);
+      });
+      this.metricLayout = this.metricsLayer.layout;
+      const drawn = [
+        Plotly.react(this.plane, planeTraces, planeLayout, CONFIG),
+        Plotly.react(this.metrics, metricTraces, { ...this.metricLayout }, CONFIG),
+      ];
+      this.buildRates(data.controls);
+      Promise.all(drawn).then(() => {
+        if (held) this.showStep(this.heldStep);
+        store.revision += 1;
+        store.drawnAt = performance.now();
+        this.root.dataset.revision = String(store.revision);
+      });
+    }
+
+    size() {
+      const width = Math.max(260, this.planeBox.clientWidth || 600);
+      const box = this.surface ? this.surface.box : [0, 1, 0, 1];
+      const aspect = (box[3] - box[2]) / (box[1] - box[0]);
+      const free = this.surface && this.surface.equal_axes === false ? 0.8 : Math.min(Math.max(aspect, 0.4), 1.6);
+      const height = Math.round(Math.min(Math.max(width * free + 60, 300), Math.max(window.innerHeight * 0.78, 320)));
+      return { width, height };
+    }
+
+    resize() {
+      if (!this.data || !this.plane._fullLayout) return;
+      const { width, height } = this.size();
+      if (Math.abs(width - this.plane._fullLayout.width) > 2) Plotly.relayout(this.plane, { width, height });
+    }
+
+    /* The learning-rate controls: one slider per run over its family's rates. */
+    buildRates(controls) {
+      this.rates.replaceChildren();
+      this.rateRows = new Map();
+      for (const control of controls) {
+        if (control.mode === "hide") continue;
+        const row = element("div", "dl-rate-row", this.rates);
+        row.dataset.run = control.run;
+        const head = element("div", "dl-rate-head", row);
+        const swatch = element("span", "dl-swatch", head);
+        swatch.style.background = control.color;
+        const label = element("span", "dl-rate-label", head);
+        label.textContent = control.label;
+        const value = element("span", "dl-rate-value", head);
+        const badge = element("span", "dl-badge", head);
+        const family = control.family ? this.families.get(control.family) : null;
+        const entry = { control, family, value, badge, row };
+        this.rateRows.set(control.run, entry);
+        if (!family) {
+          value.textContent = `η₀ = ${format(control.rate)}`;
+          if (control.note) element("div", "dl-rate-note", row).textContent = control.note;
+          continue;
+        }
+        const track = element("div", "dl-track", row);
+        const input = element("input", "dl-rate", track);
+        input.type = "range";
+        input.min = 0;
+        input.max = family.size - 1;
+        input.step = 1;
+        input.value = control.index;
+        input.dataset.run = control.run;
+        input.disabled = control.mode === "lock";
+        input.setAttribute("aria-label", `Learning rate of ${control.label}`);
+        entry.input = input;
+        const ticks = element("div", "dl-ticks", track);
+        const place = (rate) => (Math.log(rate / family.rates[0]) / Math.log(family.rates[family.size - 1] / family.rates[0])) * 100;
+        const low = element("span", "dl-tick dl-edge", ticks);
+        low.textContent = format(family.rates[0]);
+        low.style.left = "0%";
+        const high = element("span", "dl-tick dl-edge dl-high", ticks);
+        high.textContent = format(family.rates[family.size - 1]);
+        high.style.left = "100%";
+        if (control.critical && control.critical.value > family.rates[0] && control.critical.value < family.rates[family.size - 1]) {
+          const tick = element("span", "dl-tick dl-critical", ticks);
+          tick.style.left = `${place(control.critical.value)}%`;
+          tick.textContent = control.critical.short;
+          tick.title = control.critical.label;
+        }
+        this.showRate(entry, control.index, control.exact);
+        input.addEventListener("input", () => this.scrub(entry, Number(input.value)));
+        input.addEventListener("change", () => this.commit(entry, Number(input.value)));
+      }
+    }
+
+    showRate(entry, k, exact = true) {
+      const family = entry.family;
+      const rate = exact ? family.rates[k] : entry.control.rate;
+      entry.value.textContent = `η₀ = ${format(rate)}`;
+      const words = exact ? family.words(k) : { text: entry.control.words || "", tone: entry.control.tone };
+      entry.badge.textContent = words.text;
+      entry.badge.dataset.tone = words.tone || "";
+    }
+
+    scrub(entry, k) {
+      this.pause(false);
+      this.showRate(entry, k);
+      if (!this.scrubbing.size) this.widenMetricAxes(entry.family);
+      this.scrubbing.set(entry.control.run, k);
+      if (!this.frameRequested) {
+        this.frameRequested = true;
+        requestAnimationFrame(() => this.drawScrub());
+      }
+    }
+
+    drawScrub() {
+      this.frameRequested = false;
+      if (this.busy) {
+        this.frameRequested = true;
+        requestAnimationFrame(() => this.drawScrub());
+        return;
+      }
+      const planeData = [], planeTraces = [], metricData = [], metricTraces = [];
+      for (const [run, k] of this.scrubbing) {
+        const entry = this.rateRows.get(run);
+        const index = this.data.controls.findIndex((c) => c.run === run);
+        const family = entry.family;
+        const path = family.path(k);
+        const last = Math.min(family.last[k], family.points - 1);
+        planeData.push(path, { x: [path.x[last]], y: [path.y[last]] });
+        planeTraces.push(this.pathTrace[index], this.pathTrace[index] + 1);
+        for (const name of Object.keys(family.metrics)) {
+          const trace = this.metricIndex.get(`${index}:${name}`);
+          if (trace === undefined) continue;
+          metricData.push({ x: family.metricSteps, y: family.series(name, k) });
+          metricTraces.push(trace);
+        }
+      }
+      this.busy = true;
+      Promise.all([
+        Plotly.animate(this.plane, { data: planeData, traces: planeTraces }, FAST),
+        metricTraces.length ? Plotly.animate(this.metrics, { data: metricData, traces: metricTraces }, FAST) : null,
+      ])
+        .then(() => (store.pathUpdates += 1))
+        .catch(() => null) // interrupted by a newer update: that one draws
+        .finally(() => (this.busy = false));
+    }
+
+    widenMetricAxes(family) {
+      const update = {};
+      for (const [name, range] of Object.entries(family.ranges)) {
+        const axis = this.metricAxis(name);
+        if (!axis || !range) continue;
+        const kind = (this.metricLayout[axis] || {}).type;
+        const current = (this.metrics._fullLayout[axis] || {}).range || range;
+        const wanted = kind === "log" ? range : [0, Math.pow(10, range[1])];
+        update[`${axis}.range`] = [Math.min(current[0], wanted[0]), Math.max(current[1], wanted[1])];
+        update[`${axis}.tickmode`] = "auto"; // the committed decade labels would crowd
+        update[`${axis}.nticks`] = 6;
+      }
+      if (Object.keys(update).length) Plotly.relayout(this.metrics, update);
+    }
+
+    metricAxis(name) {
+      const index = this.metricIndex.get(`0:${name}`) ?? [...this.metricIndex.entries()].find(([key]) => key.endsWith(`:${name}`))?.[1];
+      if (index === undefined) return null;
+      const trace = this.metrics.data[index];
+      return `yaxis${(trace.yaxis || "y").slice(1)}`;
+    }
+
+    commit(entry, k) {
+      this.scrubbing.delete(entry.control.run);
+      this.send("rate", { run: entry.control.run, value: entry.family.rates[k] });
+    }
+
+    /* Play / Pause / step. */
+    frameSteps() {
+      const count = Math.max(1, Math.min(this.data.frames, this.lastStep + 1));
+      const steps = new Set();
+      for (let i = 0; i < count; i++) steps.add(Math.round((i * this.lastStep) / Math.max(count - 1, 1)));
+      return [...steps].sort((a, b) => a - b);
+    }
+
+    play(speed) {
+      this.pause(false);
+      const steps = this.frameSteps();
+      let i = 0;
+      const tick = () => {
+        if (i >= steps.length) {
+          this.timer = null;
+          return;
+        }
+        this.showStep(steps[i++]).then(() => {
+          if (this.timer !== null) this.timer = setTimeout(tick, this.data.frame_ms / speed);
+        });
+      };
+      this.timer = 0;
+      tick();
+    }
+
+    pause(commit = true) {
+      if (this.timer) clearTimeout(this.timer);
+      const was = this.timer !== null;
+      this.timer = null;
+      if (was && commit) {
+        this.heldStep = Number(this.stepInput.value);
+        this.send("step", { step: this.heldStep });
+      }
+    }
+
+    showStep(step) {
+      this.stepInput.value = step;
+      this.stepLabel.textContent = `step ${step}`;
+      const data = [], traces = [];
+      this.runs.forEach((run, index) => {
+        const steps = typed(run.anim.steps), x = typed(run.anim.x), y = typed(run.anim.y);
+        let count = 0;
+        while (count < steps.length && steps[count] <= step) count++;
+        const end = Math.max(count, 1);
+        const full = step >= run.last_step;
+        data.push(
+          full ? { x: run.plane[0].x, y: run.plane[0].y } : { x: x.subarray(0, end), y: y.subarray(0, end) },
+          { x: [x[end - 1]], y: [y[end - 1]] },
+        );
+        traces.push(this.pathTrace[index], this.pathTrace[index] + 1);
+      });
+      return Plotly.animate(this.plane, { data, traces }, FAST)
+        .then(() => (store.pathUpdates += 1))
+        .catch(() => null); // interrupted by a newer frame or a redraw
+    }
+
+    /* The start point: a click on the contour. */
+    point(event) {
+      const layout = this.plane._fullLayout;
+      const drag = this.plane.querySelector(".nsewdrag");
+      if (!layout || !drag) return null;
+      const box = drag.getBoundingClientRect();
+      const px = event.clientX - box.left, py = event.clientY - box.top;
+      if (px < 0 || py < 0 || px > box.width || py > box.height) return null;
+      return [layout.xaxis.p2l(px), layout.yaxis.p2l(py)];
+    }
+
+    onClick(event) {
+      if (!this.data || !this.data.start) return;
+      const moved = this.down && Math.hypot(event.clientX - this.down[0], event.clientY - this.down[1]) > 4;
+      const point = this.point(event);
+      if (moved || !point) return;
+      this.send("start", { x: point[0], y: point[1] });
+    }
+
+    onHover(event) {
+      const point = this.point(event);
+      const grid = this.surface && this.surface.hover;
+      if (!point || !grid) {
+        this.hover.style.display = "none";
+        return;
+      }
+      const f = typed(grid.f);
+      const n = grid.n, [x0, x1, y0, y1] = grid.box;
+      const i = Math.round(((point[1] - y0) / (y1 - y0)) * (n - 1));
+      const j = Math.round(((point[0] - x0) / (x1 - x0)) * (n - 1));
+      if (i < 0 || j < 0 || i >= n || j >= n) return;
+      const click = this.data.start ? " · click: start here" : "";
+      this.hover.textContent = `(${format(point[0])}, ${format(point[1])})  f ≈ ${format(f[i * n + j])}${click}`;
+      this.hover.style.display = "block";
+    }
+  }
+
+  function render(component) {
+    const { parentElement, data, setTriggerValue } = component;
+    let view = parentElement.__descentLive;
+    if (!view) {
+      view = new LiveView(parentElement);
+      parentElement.__descentLive = view;
+      window.__descentLiveView = view;
+    }
+    view.update(data, setTriggerValue);
+  }
+
+  window.DescentLive = { render, store };
+})();
