@@ -19,7 +19,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $(VENV)/.runtime $@
 
 run: $(VENV)/.runtime
-	$(BIN)/streamlit run app/streamlit_app.py --server.port $(PORT) --browser.gatherUsageStats false
+	$(BIN)/python -m app.serve --server.port $(PORT) --browser.gatherUsageStats false
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -33,8 +33,12 @@ lint: $(VENV)/.dev
 screenshots: $(VENV)/.dev  # refresh docs/screenshots/ (the tests write elsewhere by default)
 	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -n 0 tests/browser/test_browser.py -k "loads or play_advances"
 
-bench: $(VENV)/.runtime
+bench: $(VENV)/.dev  # the load items start servers with tests/programs.py (pytest)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run load --sessions 1,10,30
+	$(BIN)/python -m bench.run heavy
+	$(BIN)/python -m bench.run memory
+	$(BIN)/python -m bench.run browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache bench/results.json

@@ -123,7 +123,15 @@ def _float32(spec: Any) -> Any:
 
 
 def _lean(trace: dict) -> dict:
-    return {k: _float32(v) if k in ("x", "y", "customdata") else v for k, v in trace.items()}
+    """A trace with float32 data, and x as x0 + k·dx where x is the steps 0 … n − 1."""
+    lean = {k: _float32(v) if k in ("x", "y", "customdata") else v for k, v in trace.items()}
+    x = lean.get("x")
+    if isinstance(x, dict) and x.get("dtype") in ("i4", "f4"):
+        steps = figures.array_of(x)
+        if np.array_equal(steps, np.arange(len(steps))):
+            del lean["x"]
+            lean |= {"x0": 0, "dx": 1}
+    return lean
 
 
 # Payloads.
@@ -164,7 +172,7 @@ def _metric_name(layout: dict, trace: dict) -> str | None:
 def _split_metrics(figure: Any, count: int) -> tuple[list[list[dict]], dict]:
     """The metrics figure's traces per run (tagged with their run and metric) and the rest."""
     spec = figure.to_dict()
-    layout = spec["layout"]
+    layout = {k: v for k, v in spec["layout"].items() if k != "template"}  # the plane's is used
     per_run: list[list[dict]] = [[] for _ in range(count)]
     shared: list[dict] = []
     for trace in spec["data"]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.programs import CHROMIUM_ARGS, streamlit_server
+from tests.programs import CHROMIUM_ARGS, SERVE, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results.json")
@@ -131,7 +131,7 @@ def quantile(values: list[float], q: float) -> float:
 
 @contextmanager
 def server(env: dict[str, str]) -> Iterator[str]:
-    with streamlit_server(ROOT, LOG, env) as (url, _):
+    with streamlit_server(ROOT, LOG, env, SERVE) as (url, _):
         yield url
 
 

@@ -25,6 +25,7 @@ import jax
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from bench import browser, load
 from optimizers import analysis, cost
 from optimizers.engine import MAX_STEPS, RunConfig, run, run_batch
 from optimizers.rules import OPTIMIZERS
@@ -45,6 +46,9 @@ SWEEP_LRS = np.geomspace(1e-4, 1.0, 1000)
 # A rate at which each optimizer takes its 1000 Rosenbrock steps without diverging.
 STABLE_LR = {key: spec.lr.default for key, spec in OPTIMIZERS.items()}
 STABLE_LR |= {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3, "radam": 1e-2}
+STABLE_LR |= {"hd_gd": 1e-3, "sam": 1e-3}
+# Warm targets of the rules that evaluate f more than once a step (line searches).
+LINE_SEARCH_MS = {"armijo": 0.5, "lbfgs": 1.0}
 
 
 def rosenbrock(optimizer: str = "adam", lr: float = ADAM_LR) -> RunConfig:
@@ -132,7 +136,10 @@ NUMPY_SWEEP = "NumPy vectorised, 1000 rates × 1000 steps"
 CASES = [
     *(
         Case(
-            f"run {key}, 1000 steps", lambda key=key: run(rosenbrock(key, STABLE_LR[key])), 0.2, 10
+            f"run {key}, 1000 steps",
+            lambda key=key: run(rosenbrock(key, STABLE_LR[key])),
+            LINE_SEARCH_MS.get(key, 0.2),
+            10,
         )
         for key in OPTIMIZERS
     ),
@@ -148,6 +155,19 @@ RATIOS = [
     Ratio("engine / NumPy loop, Adam run", NUMPY_LOOP, RUN_ADAM, 30),
     Ratio("engine / NumPy vectorised, rate sweep", NUMPY_SWEEP, SWEEP, 1),
 ]
+
+
+def line_search_rows() -> dict[str, dict[str, object]]:
+    """The mean evaluations of f per step of each line search over the run's moves up to its
+    convergence (Rosenbrock, 1000 steps at its bench rate); reported only."""
+    rows = {}
+    for key in LINE_SEARCH_MS:
+        t = run(rosenbrock(key, STABLE_LR[key]))
+        moves = t.status.step if t.status.outcome == "converged" else len(t.lr)
+        name = f"{key}: evaluations of f per step ({moves} steps)"
+        per_step = float(t.state["evaluations"][:moves, 0].mean())
+        rows[name] = {"name": name, "evaluations": per_step, "passed": True}
+    return rows
 
 
 def milliseconds(call: Callable[[], object]) -> float:
@@ -355,45 +375,6 @@ def build_rows() -> dict[str, dict[str, object]]:
     return rows
 
 
-MEMORY_LINKS = 300  # distinct custom links opened one after another
-MEMORY_TARGET_MB = 900.0
-MEMORY_SECONDS = 600.0  # the item stops here, whatever it has opened
-
-
-def rss_mb() -> float:
-    """This process's resident memory (Linux /proc), in MB."""
-    return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
-def custom_link(k: int) -> dict[str, str]:
-    """The k-th distinct link: formulas and data sets in turn, each new to the caches."""
-    if k % 2:
-        points = ";".join(f"{x},{2 * x + (k * x * x) % 7 / 10:g}" for x in range(12))
-        return {"surface": "data", "data": points}
-    return {"surface": "formula", "formula": f"sin(x)*cos(y) + {k + 1}/1000*(x^2 + y^2)"}
-
-
-def memory_rows() -> dict[str, dict[str, object]]:
-    """Memory of a server process (this one: every page run in-process by AppTest, as the
-    server runs them) after MEMORY_LINKS distinct custom links, each opened in a new session
-    and run once; stops after MEMORY_SECONDS."""
-    start, before = time.perf_counter(), rss_mb()
-    opened = 0
-    for k in range(MEMORY_LINKS):
-        if time.perf_counter() - start > MEMORY_SECONDS:
-            break
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.query_params = custom_link(k)
-        at.run()
-        assert not at.exception, at.exception
-        opened += 1
-    after = rss_mb()
-    name = f"memory after {opened} distinct custom links"
-    print(f"{name:58} {before:.0f} MB → {after:.0f} MB  target ≤ {MEMORY_TARGET_MB:g} MB")
-    row = {"name": name, "links": opened, "rss_before_mb": before, "rss_after_mb": after}
-    return {name: row | {"passed": opened == MEMORY_LINKS and after <= MEMORY_TARGET_MB}}
-
-
 def budget_rows() -> dict[str, dict[str, object]]:
     """Estimated against measured CPU seconds (process time, all threads) of each request,
     warm (its kernel compiled by a first call, timed apart as `first_s`)."""
@@ -445,6 +426,8 @@ def table(rows: dict[str, dict[str, object]]) -> str:
     for row in rows.values():
         if "ratio" in row:
             cells = ("", f"{row['ratio']:.1f}×", "", f"≥ {row['target_ratio']:g}×")
+        elif "evaluations" in row:
+            cells = ("", f"{row['evaluations']:.2f}", "", "")
         else:
             target = "" if row["target_ms"] is None else f"≤ {row['target_ms']:g} ms"
             times = (row["first_ms"], row["median_ms"], row["min_ms"])
@@ -458,23 +441,26 @@ def table(rows: dict[str, dict[str, object]]) -> str:
 
 def main() -> None:
     """`python -m bench.run app` runs only the app's cases, `… budget` only the cost model's
-    estimates against measurements, `… memory` only the memory after many links; these leave
-    results.json alone."""
+    estimates against measurements (these two leave results.json alone); `… load`, `… heavy`
+    and `… memory` drive a `streamlit run` server (bench/load.py) and merge their rows."""
+    if sys.argv[1:2] and sys.argv[1] in load.MODES:
+        load.main(sys.argv[1:])
+        return
+    if sys.argv[1:] == ["browser"]:
+        browser.main()
+        return
     jax.numpy.zeros(1).block_until_ready()  # start the backend outside any timing
     if sys.argv[1:] == ["budget"]:
         budget_rows() | build_rows()
-        return
-    if sys.argv[1:] == ["memory"]:
-        memory_rows()
         return
     if sys.argv[1:] == ["app"]:
         print(table(app_rows()))
         print(f"load average {os.getloadavg()}")
         return
-    rows = measure() | app_rows()
+    rows = measure() | line_search_rows() | app_rows()
     check_agreement()
     print(table(rows))
-    budget = budget_rows() | build_rows() | memory_rows()
+    budget = budget_rows() | build_rows()
     results = {"machine": machine(), "cases": list(rows.values()), "budget": list(budget.values())}
     RESULTS.write_text(json.dumps(results, indent=2))
     print(f"wrote {RESULTS}")

@@ -20,18 +20,14 @@ Usage: python deploy/warm_cache.py   (exit status 1 if the page fails or nothing
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENTRY = ROOT / "app" / "streamlit_app.py"
-DEFAULTS = {
-    "JAX_COMPILATION_CACHE_DIR": str(ROOT / ".jax_cache"),
-    "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-    "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "0",
-}
+sys.path.insert(0, str(ROOT))
+from app.serve import ENTRY, use_compilation_cache  # noqa: E402  (no jax import)
+
 TIMEOUT_S = 300.0  # a slow build machine compiling everything from scratch
 
 
@@ -47,10 +43,7 @@ def warm() -> tuple[float, Path]:
 
     Raises RuntimeError if the page raised an exception.
     """
-    for name, value in DEFAULTS.items():
-        os.environ.setdefault(name, value)
-    directory = Path(os.environ["JAX_COMPILATION_CACHE_DIR"])
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = use_compilation_cache()
     from streamlit.testing.v1 import AppTest  # after the environment: it may import jax
 
     app = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT_S)

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 HEALTH_TIMEOUT_S = 60.0
+STREAMLIT_RUN = ("-m", "streamlit", "run", "app/streamlit_app.py")
+SERVE = ("-m", "app.serve")  # the same, with the compilation cache and a background warm-up
 STOP_TIMEOUT_S = 10.0
 
 CHROMIUM_ARGS = [
@@ -89,14 +91,14 @@ def stop(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def streamlit_server(
-    root: Path, log: Path, env: Mapping[str, str]
+    root: Path, log: Path, env: Mapping[str, str], launcher: Sequence[str] = STREAMLIT_RUN
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app/streamlit_app.py` headless on a free loopback port: its base URL and
-    process, once healthy; stopped on exit."""
+    """`streamlit run app/streamlit_app.py` (or `launcher`, e.g. SERVE: what `make run` starts)
+    headless on a free loopback port: its base URL and process, once healthy; stopped on exit."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
-        *(sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py"),
+        *(sys.executable, *launcher),
         *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
         *("--server.address", "127.0.0.1", "--server.port", str(port)),
         *("--server.fileWatcherType", "none", "--server.runOnSave", "false"),

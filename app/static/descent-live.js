@@ -192,6 +192,11 @@
       for (const run of this.runs) planeTraces.push(...run.exit);
       const planeLayout = { ...surface.layout, annotations: this.runs.flatMap((r) => r.annotations) };
       Object.assign(planeLayout, this.size());
+      this.anims = this.runs.map((run) => ({
+        x: typed(run.anim.x || run.plane[0].x),
+        y: typed(run.anim.y || run.plane[0].y),
+        steps: run.anim.steps ? typed(run.anim.steps) : null,
+      }));
       this.lastStep = Math.max(0, ...this.runs.map((r) => r.last_step));
       this.stepInput.max = this.lastStep;
       const held = this.heldStep !== null && data.step === this.heldStep && this.heldStep < this.lastStep;
@@ -207,7 +212,7 @@
       this.metricLayout = this.metricsLayer.layout;
       const drawn = [
         Plotly.react(this.plane, planeTraces, planeLayout, CONFIG),
-        Plotly.react(this.metrics, metricTraces, { ...this.metricLayout }, CONFIG),
+        Plotly.react(this.metrics, metricTraces, { template: surface.layout.template, ...this.metricLayout }, CONFIG),
       ];
       this.buildRates(data.controls);
       Promise.all(drawn).then(() => {
@@ -407,9 +412,10 @@
       this.stepLabel.textContent = `step ${step}`;
       const data = [], traces = [];
       this.runs.forEach((run, index) => {
-        const steps = typed(run.anim.steps), x = typed(run.anim.x), y = typed(run.anim.y);
+        const { x, y, steps } = this.anims[index];
         let count = 0;
-        while (count < steps.length && steps[count] <= step) count++;
+        if (steps) while (count < steps.length && steps[count] <= step) count++;
+        else count = Math.min(step + 1, x.length);
         const end = Math.max(count, 1);
         const full = step >= run.last_step;
         data.push(

@@ -69,7 +69,7 @@ def test_requirements_are_pinned_copied_and_installed(image: Image) -> None:
 
 
 def test_serves_on_all_interfaces_with_a_healthcheck(image: Image) -> None:
-    assert image.cmd[:3] == ["streamlit", "run", "app/streamlit_app.py"], image.cmd
+    assert image.cmd[:3] == ["python", "-m", "app.serve"], image.cmd  # streamlit run + warm-up
     assert option(image.cmd, "server.address") == "0.0.0.0"
     port = option(image.cmd, "server.port")
     assert port is not None and image.exposed == [port]

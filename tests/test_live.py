@@ -1,0 +1,187 @@
+"""The live view's learning-rate families and payloads, against the engine and closed forms; its
+callbacks through AppTest (the browser side: tests/browser/test_live_browser.py)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from app import figures, live
+from optimizers import family
+from optimizers.engine import RunConfig, run
+from surfaces import SURFACES
+from tests.apptest_tools import address, fresh, open_link, trigger
+from tests.apptest_tools import live as live_view
+
+
+def decode(spec: object) -> np.ndarray:
+    return figures.array_of(spec)
+
+
+# The window of rates.
+
+
+def test_the_window_is_the_closed_form_log_spacing_rounded_to_three_digits() -> None:
+    rates = family.window(0.01, 1e-5, 10.0)
+    k = family.FAMILY_SIZE
+    exponents = -2 + family.WINDOW_DECADES * (2 * np.arange(k) / (k - 1) - 1)
+    expected = sorted({family.significant(10.0**e) for e in exponents})
+    np.testing.assert_array_equal(rates, expected)
+    assert 0.01 in rates  # an odd count: the anchor itself is a member
+    assert all(float(f"{r:.3g}") == r for r in rates)  # short in a link
+
+
+def test_the_window_moves_inside_the_allowed_range_and_adds_rates_around_the_critical_one() -> None:
+    rates = family.window(5.0, 1e-5, 10.0)
+    assert rates[-1] == 10.0 and rates[0] == pytest.approx(10.0 / 10 ** (2 * 1.5), rel=1e-2)
+    critical = 0.2
+    rates = family.window(0.05, 1e-5, 10.0, critical)
+    for offset in family.CRITICAL_OFFSETS:
+        assert family.significant(critical * (1 + offset)) in rates
+    assert 0.19 in rates and 0.21 in rates  # either side of 2/λ_max, reachable by dragging
+    assert np.all(np.diff(rates) > 0)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, math.nan, math.inf])
+def test_a_window_needs_a_positive_finite_anchor(bad: float) -> None:
+    with pytest.raises(ValueError, match="no learning-rate window"):
+        family.window(bad, 1e-5, 10.0)
+
+
+def test_holds_and_nearest() -> None:
+    rates = family.window(0.01, 1e-5, 10.0)
+    assert family.holds(rates, 0.01) and not family.holds(rates, rates[1])
+    assert rates[family.nearest(rates, 0.0101)] == 0.01
+    assert family.nearest(rates, 1e9) == len(rates) - 1
+
+
+def test_every_member_is_the_engines_own_run_at_its_rate(compiles) -> None:
+    config = RunConfig(surface="rosenbrock", optimizer="momentum", steps=120)
+    rates = family.window(1e-3, 1e-5, 10.0, size=9)
+    found = family.run_family(config, rates)
+    for rate, member in zip(found.rates, found.members, strict=True):
+        expected = run(replace(config, lr=float(rate)))
+        np.testing.assert_array_equal(member.positions, expected.positions)
+        assert member.status == expected.status
+    compiles.count = 0
+    family.run_family(replace(config, hyper={"beta": 0.5}), rates * 1.5)
+    assert compiles.count == 0, "a family at other numbers compiles nothing"
+
+
+# The payload the browser scrubs through.
+
+
+def test_the_family_payload_samples_each_member_and_says_its_outcome() -> None:
+    config = RunConfig(surface="quadratic", optimizer="gd", steps=300)
+    rates = family.window(0.01, 1e-5, 10.0, 0.2)
+    key = live.compute.config_key(replace(config, lr=None))
+    minimum = SURFACES["quadratic"].minimum_value({})
+    _, payload = live.family_blob.__wrapped__(key, tuple(rates), minimum)
+    assert payload["rates"] == list(rates)
+    xy = decode(payload["xy"]).reshape(len(rates), live.FAMILY_PATH_POINTS, 2)
+    steps = decode(payload["metric_steps"]).astype(int)
+    assert steps[: live.FAMILY_FIRST_STEPS].tolist() == list(range(live.FAMILY_FIRST_STEPS))
+    outcome, event = decode(payload["outcome"]), decode(payload["event"])
+    gaps = decode(payload["metrics"]["loss"]).reshape(len(rates), -1)
+    codes = {0: "converged", 1: "diverged", 2: "max_steps"}
+    for k in (0, len(rates) // 2, len(rates) - 1):
+        member = run(replace(config, lr=float(rates[k])))
+        assert codes[int(outcome[k])] == member.status.outcome
+        assert event[k] == member.status.step
+        np.testing.assert_array_equal(xy[k, 0], member.positions[0].astype(np.float32))
+        kept = steps < len(member.loss)
+        expected = np.maximum(member.loss[steps[kept]] - minimum, figures.LOSS_FLOOR)
+        np.testing.assert_allclose(gaps[k, kept], expected.astype(np.float32), rtol=1e-6)
+    # GD on this quadratic diverges exactly above 2/λ_max = 0.2 (λ_max = κ = 10).
+    assert codes[int(outcome[list(rates).index(0.19)])] != "diverged"
+    assert codes[int(outcome[list(rates).index(0.21)])] == "diverged"
+
+
+def test_outcome_words() -> None:
+    config = RunConfig(surface="quadratic", optimizer="gd", steps=300)
+    assert live.outcome_words(run(replace(config, lr=0.21)).status)[1] == "bad"
+    words, tone = live.outcome_words(run(replace(config, lr=0.15)).status)
+    assert words.startswith("converges at step") and tone == "good"
+    assert live.outcome_words(run(replace(config, lr=1e-5)).status) == (
+        "still moving after 300 steps",
+        "open",
+    )
+
+
+# The page: the view's data and its triggers.
+
+
+def test_the_view_names_the_blobs_it_draws_and_the_rate_of_each_run() -> None:
+    at = fresh(steps=60)
+    view = live_view(at)
+    (control,) = view["view"]["controls"]
+    rates = view["families"][control["family"]]["rates"]
+    assert control["run"] == 1 and control["mode"] == "show" and control["exact"]
+    assert rates[control["index"]] == at.session_state["run1_lr"]
+    assert control["critical"]["value"] == pytest.approx(0.2)  # 2/κ on the default quadratic
+
+
+def test_a_released_rate_slider_commits_the_members_rate_to_the_link_and_status() -> None:
+    at = fresh(steps=60)
+    view = live_view(at)
+    (control,) = view["view"]["controls"]
+    rate = view["families"][control["family"]]["rates"][control["index"] + 5]
+    trigger(at, "rate", {"run": 1, "value": rate})
+    assert at.session_state["run1_lr"] == rate and address(at)["run1_lr"] == f"{rate:g}"
+    after = live_view(at)["view"]["controls"][0]
+    assert after["family"] == control["family"], "the window holds: the family is not resent"
+    assert after["exact"] and after["index"] == control["index"] + 5
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"run": 2, "value": 0.05},  # no such run
+        {"run": 1, "value": 1e9},  # outside the rule's range
+        {"run": 1, "value": "0.05"},
+        {"run": True, "value": 0.05},
+        {"run": 1, "value": math.nan},
+        "0.05",
+    ],
+)
+def test_a_bad_rate_trigger_changes_nothing(value: object) -> None:
+    at = fresh(steps=60)
+    before = at.session_state["run1_lr"]
+    trigger(at, "rate", value)
+    assert not at.exception and at.session_state["run1_lr"] == before
+
+
+def test_a_locked_or_hidden_rate_cannot_be_scrubbed() -> None:
+    at = open_link({"steps": "60", "lock": "lr"})
+    (control,) = live_view(at)["view"]["controls"]
+    assert control["mode"] == "lock"
+    trigger(at, "rate", {"run": 1, "value": 0.05})
+    assert at.session_state["run1_lr"] != 0.05
+    hidden = open_link({"steps": "60", "hide": "lr"})
+    (control,) = live_view(hidden)["view"]["controls"]
+    assert control["mode"] == "hide" and control["family"] is None
+
+
+def test_a_click_moves_the_start_unless_it_is_locked_and_bad_clicks_are_ignored() -> None:
+    at = fresh(steps=60)
+    trigger(at, "start", {"x": 1.23456, "y": -0.5})
+    assert (at.session_state["x0"], at.session_state["y0"]) == (1.235, -0.5)
+    for bad in ({"x": "1", "y": 0}, {"x": math.inf, "y": 0}, {"x": 1}, [1, 2]):
+        trigger(at, "start", bad)
+        assert (at.session_state["x0"], at.session_state["y0"]) == (1.235, -0.5)
+    locked = open_link({"steps": "60", "lock": "start"})
+    before = (locked.session_state["x0"], locked.session_state["y0"])
+    trigger(locked, "start", {"x": 0.5, "y": 0.5})
+    assert (locked.session_state["x0"], locked.session_state["y0"]) == before
+    assert live_view(locked)["view"]["start"] is False
+
+
+def test_the_step_slider_sets_the_inspected_step() -> None:
+    at = fresh(steps=60)
+    trigger(at, "step", {"step": 17})
+    assert at.session_state["inspect_step"] == 17
+    trigger(at, "step", {"step": -3})
+    assert at.session_state["inspect_step"] == 17
