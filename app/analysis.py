@@ -240,11 +240,6 @@ def cached_range_test(
         return analysis.range_test(compute.config_from_key(key), low, high, steps)
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def cached_threshold(key: compute.ConfigKey) -> analysis.Threshold | None:
-    return analysis.threshold(compute.config_from_key(key))
-
-
 @st.cache_data(show_spinner="Finding basins…", max_entries=16)
 def cached_basins(key: compute.ConfigKey, resolution: int) -> analysis.BasinMap:
     config = compute.config_from_key(key)
@@ -404,7 +399,7 @@ def _range_view(setup: RunSetup, scene: Scene) -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         st.plotly_chart(
-            analysis_figures.range_curve_figure(test, cached_threshold(key)),
+            analysis_figures.range_curve_figure(test, compute.critical(key)),
             key=RANGE_CHART,
             on_select=functools.partial(_on_rate_select, setup.run_id, RANGE_CHART),
             selection_mode=("points",),
@@ -432,7 +427,7 @@ def _range_view(setup: RunSetup, scene: Scene) -> None:
         "stretch where the smoothed loss makes 10 % to 90 % of its fall: safely inside the band "
         "where it falls. Click a point of the loss curve to run that rate."
         + " The dashed line is the rule's critical rate (curvature at the start)."
-        * (cached_threshold(key) is not None)
+        * (compute.critical(key) is not None)
     )
     left, right = st.columns(2)
     for column, name, rate in (

@@ -8,6 +8,7 @@ of (name, value) pairs, never a jax array or a Surface. A RunConfig travels as
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -21,11 +22,12 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 from app import figures
 from app.custom import surface_from_recipe
-from optimizers import report
-from optimizers.curvature import THRESHOLD_FORMULAS, CriticalRate
+from optimizers import analysis, report
+from optimizers.curvature import CriticalRate
 from optimizers.curvature import critical_rate as _critical_rate
 from optimizers.engine import MAX_STEPS, CancelledError, RunConfig, Trajectory
 from optimizers.engine import run as _run
+from optimizers.sharpness import Sharpness, path_sharpness
 from surfaces import Surface, get_surface
 
 Items = tuple[tuple[str, float], ...]
@@ -211,42 +213,47 @@ def contour_figure(surface: SurfaceRef, params: Items, runs: RunsKey, show_field
     )
 
 
-def _threshold(config: RunConfig) -> figures.Threshold | None:
+@st.cache_data(show_spinner=False, max_entries=256)
+def critical(key: ConfigKey) -> analysis.Threshold | None:
+    """The rule's critical rate from the Hessian of f + (λ₂/2)‖w‖² at the run's start."""
+    return analysis.threshold(config_from_key(key))
+
+
+def threshold(config: RunConfig) -> figures.Threshold | None:
     """The run's stability limit on η from the curvature at its start, labelled with its
     formula: "2/λ_max = 0.2" on a quadratic, "2/λ_max ≈ 0.31 at the start" elsewhere; None
     where the rule has none (or the curvature cannot be computed)."""
-    if config.optimizer not in THRESHOLD_FORMULAS:
-        return None
-    start = config.start if config.start is not None else config.surface.starts[0]
     try:
-        rate = critical_rate(
-            ref(config.surface),
-            config.optimizer,
-            tuple(float(v) for v in start),
-            items(config.hyper),
-            items(config.surface_params),
-        )
+        found = critical(config_key(config))
     except ValueError:
         return None
-    if rate is None:
+    if found is None or not math.isfinite(found.value) or found.value <= 0:
         return None
-    formula = THRESHOLD_FORMULAS[config.optimizer]
-    label = (
-        f"{formula} = {rate.value:.3g}"
-        if rate.exact
-        else f"{formula} ≈ {rate.value:.3g} at the start"
-    )
-    return figures.Threshold(label, rate.value)
+    exact = f"{found.formula} = {found.value:.3g}"
+    label = exact if found.exact else f"{found.formula} ≈ {found.value:.3g} at the start"
+    return figures.Threshold(label, found.value)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)  # each ≤ 0.25 MB (a limit per step)
+def sharpness(key: ConfigKey) -> Sharpness:
+    """λ_max of the Hessian along the run's path, its rule's limit c/η_k and the crossing."""
+    return path_sharpness(run(key)[0], config_from_key(key))
 
 
 @st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["metrics_figure"])
 def metrics_figure(runs: RunsKey, step: int):
     """Loss above the surface's f* (at its parameters), η_k with each run's stability limit
-    dashed, and the gradient norm (see `figures.metrics_figure`)."""
+    dashed, the gradient norm and the sharpness (see `figures.metrics_figure`)."""
     configs = [config_from_key(key) for key, _, _ in runs]
     minimum = configs[0].surface.minimum_value(configs[0].surface_params) if configs else None
-    thresholds = [_threshold(config) for config in configs]
-    return figures.metrics_figure(_views(runs), step=step, minimum=minimum, thresholds=thresholds)
+    thresholds = [threshold(config) for config in configs]
+    return figures.metrics_figure(
+        _views(runs),
+        step=step,
+        minimum=minimum,
+        thresholds=thresholds,
+        sharpness=[sharpness(key) for key, _, _ in runs],
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["surface3d_figure"])

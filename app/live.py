@@ -41,6 +41,7 @@ from surfaces.formula import without_float_noise
 KEY = "live"
 STATIC = Path(__file__).resolve().parent / "static"  # served at ./app/static/ (enableStaticServing)
 LIVE_JS = STATIC / "descent-live.js"
+FAVICON = STATIC / "favicon.svg"
 PLOTLY_JS = STATIC / "plotly.min.js"  # copied from plotly.py's package at start-up (not tracked)
 PLOTLY_SOURCE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 FAMILY_PATH_POINTS = 150  # per member's path: half by step, half by distance travelled

@@ -31,7 +31,7 @@ from app import (  # noqa: E402
 from app.text import plain  # noqa: E402
 from optimizers import cost  # noqa: E402
 
-st.set_page_config(page_title="Descent Lab", page_icon="⛰️", layout="wide")
+st.set_page_config(page_title="Descent Lab", page_icon=str(live.FAVICON), layout="wide")
 link = controls.load_link(lessons.LESSONS)  # the URL's setup, at a session's first run
 room = link.classroom
 title_column, code_column, share_column = st.columns([4, 1, 1], vertical_alignment="bottom")
@@ -110,13 +110,10 @@ for setup in setups:
 for run in runs:
     getattr(st, inspector.tone(run.trajectory))(f"**{plain(run.label)}** — {run.description}")
 if surface.recipe and surface.recipe[0] == "data" and (points := custom.current_points()):
-    fits = []
-    for run, (_, label, color) in zip(runs, drawn, strict=True):
-        if not inspector.started(run.trajectory):
-            continue
-        shown = inspector.clamp_step(run.trajectory, step)
-        fits.append(custom.FitLine(label, color, *run.trajectory.positions[shown]))
-    panel = custom.data_panel_figure(points, fits, bool(surface.recipe[2]), step)
+    shown = step or None  # the step control's, else each run's last
+    lines = [(d[1], d[2], run.trajectory) for run, d in zip(runs, drawn, strict=True)]
+    fits = custom.fit_lines(lines, shown)
+    panel = custom.data_panel_figure(points, fits, bool(surface.recipe[2]), shown)
     st.plotly_chart(panel, key="data_panel", theme=None, config={"displaylogo": False})
 
 if scene.show_3d and surface_drawn:
