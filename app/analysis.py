@@ -77,7 +77,11 @@ def view_selector() -> str:
     mode = controls.classroom().mode("analysis")
     if mode == "hide":
         return view
-    return str(st.radio("View", options, key=VIEW_KEY, horizontal=True, disabled=mode == "lock"))
+    radio = st.radio(
+        "View", options, key=VIEW_KEY, horizontal=True, disabled=mode == "lock",
+        label_visibility="collapsed",
+    )  # fmt: skip
+    return str(radio)
 
 
 # Loading a configuration into a run's controls.

@@ -227,8 +227,30 @@ def load_link(lessons: Collection[str]) -> LinkInfo:
     return st.session_state[LINK]
 
 
+PRESENT_KEY = "present"
+
+
 def classroom() -> Classroom:
     return st.session_state.get(LINK, LinkInfo()).classroom
+
+
+def _toggle_presenter() -> None:
+    info = st.session_state.get(LINK, LinkInfo())
+    present = bool(st.session_state.get(PRESENT_KEY))
+    st.session_state[LINK] = replace(info, classroom=replace(info.classroom, present=present))
+
+
+def presenter_toggle() -> None:
+    """Presenter mode (link field `present=1`): large type, the sidebar folded, the picture
+    first; the keyboard drives the live view (space, ←/→, ↑/↓, R)."""
+    st.session_state[PRESENT_KEY] = classroom().present
+    st.toggle(
+        "Present",
+        key=PRESENT_KEY,
+        on_change=_toggle_presenter,
+        help="Large type for a projector, the sidebar folded. Keys: space plays or pauses, "
+        "← → step, ↑ ↓ change the learning rate of the run last touched, R restarts.",
+    )
 
 
 def notes_shown() -> bool:

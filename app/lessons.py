@@ -6,8 +6,9 @@ is the table the gallery and the tests read; `CONCEPTS` names what the lessons t
 concept has at least one lesson (tests/test_lessons.py checks both, and checks each lesson's
 claim through the engine).
 
-The UI is two functions for the page: `lesson_gallery()` (cards with an "Open lesson" button)
-and `lesson_card(key)` (the open lesson's question and what to look for, with a close button).
+The UI is three functions for the page: `lesson_picker()` (a picker with an "Open lesson"
+button, in the header), `gallery_table()` (every lesson, as links) and `lesson_card(key)` (the
+open lesson's question and what to look for, with a close button).
 Lesson text reaches Markdown only through `app.text.plain`, so "|∇f|" stays inside its table cell.
 """
 
@@ -45,6 +46,9 @@ CONCEPTS: dict[str, str] = {
     "vanishing": "Vanishing gradients",
     "l2": "L2 regularisation",
     "linreg": "Linear regression's (w, b) surface",
+    "sharpness": "Sharpness & the edge of stability",
+    "self_set": "Step sizes that set themselves",
+    "schedule_free": "Schedule-free averaging",
 }
 
 
@@ -439,6 +443,110 @@ LESSONS: Registry[Lesson] = Registry(
             "surface=linreg&steps=1200&run1_lr=0.07&runs=2&run2_optimizer=gd&run2_lr=0.07&run2_l2=1"
         ),
     ),
+    Lesson(
+        key="edge_of_stability",
+        title="Edge of stability",
+        concepts=("sharpness", "step_size"),
+        question=(
+            "At Rosenbrock's minimum λ_max ≈ 1002, so gradient descent cannot stay there once "
+            "η > 2/λ_max ≈ 0.002. From (−1.2, 1) at η = 0.003 and η = 0.004: does it blow up, "
+            "reach (1, 1), or stop somewhere else? Watch the sharpness row."
+        ),
+        look_for=(
+            "Neither blows up nor reaches (1, 1). λ_max falls to 200 on the valley floor, then "
+            "climbs as the run moves along the valley until it meets the dashed 2/η (667, 500) "
+            "and stays: over the last 1000 steps λ_max, averaged over each two steps, is within "
+            "0.5 % of 2/η, a two-step bounce across the valley (Cohen et al. 2021)."
+        ),
+        query=(
+            "surface=rosenbrock&x0=-1.2&y0=1&steps=3000&run1_lr=0.003&runs=2&run2_optimizer=gd"
+            "&run2_lr=0.004"
+        ),
+    ),
+    Lesson(
+        key="line_search",
+        title="A line search cannot overshoot",
+        concepts=("self_set", "divergence"),
+        question=(
+            "Here λ_max = κ = 100, so gradient descent needs η < 2/λ_max = 0.02. Run 2 tries "
+            "η₀ = 100 at every step, 5000 times too large, and halves it until the loss falls "
+            "enough (Armijo). Which run reaches the minimum?"
+        ),
+        look_for=(
+            "Run 1 (η = 0.021) diverges. Run 2's loss falls at every step: its first step tried "
+            "14 sizes, down to 0.0122; it converges in 654 steps with 1.6 evaluations of f per "
+            "step, and over half of its accepted steps are longer than 0.02 (the inspector's "
+            "step size)."
+        ),
+        query=(
+            "surface=quadratic&quadratic_kappa=100&steps=1000&run1_lr=0.021&runs=2"
+            "&run2_optimizer=armijo&run2_lr=100"
+        ),
+    ),
+    Lesson(
+        key="polyak_floor",
+        title="Polyak knows the floor",
+        concepts=("self_set",),
+        question=(
+            "Polyak's step is (f − f*)/‖∇f‖² times ∇f: it needs the minimum value f*, 0 on this "
+            "quadratic. Run 1 is told the true f*, run 2 a floor 0.5 too high, run 3 one 0.5 too "
+            "low. Which runs reach the minimum?"
+        ),
+        look_for=(
+            "Run 1 converges in 45 steps with no rate to tune. Run 2 reaches the level f = 0.5 "
+            "at step 8 and stays on it, 0.92 from the minimum: its step is 0 there. Run 3 never "
+            "settles: near the minimum ‖∇f‖² is tiny but f − f* + 0.5 is not; after step 100 "
+            "its loss jumps back above 10 again and again, once to 2364."
+        ),
+        query=(
+            "surface=quadratic&steps=300&run1_optimizer=polyak&runs=3&run2_optimizer=polyak"
+            "&run2_offset=0.5&run3_optimizer=polyak&run3_offset=-0.5"
+        ),
+    ),
+    Lesson(
+        key="lr_free",
+        title="No learning rate to set?",
+        concepts=("self_set", "step_size"),
+        question=(
+            "On this κ = 10 quadratic GD needs η < 2/κ = 0.2. Prodigy, D-Adaptation and DoG "
+            "(runs 3–5) start with a step of about 10⁻⁶ and set their own rate (η₀ = 1 takes "
+            "their step as published). Which reach the minimum in 300 steps, against GD at a "
+            "tuned η = 0.1 and at η = 0.21?"
+        ),
+        look_for=(
+            "GD at η = 0.1 converges in 133 steps; at η = 0.21 it diverges at step 53. "
+            "D-Adaptation's D (inspector: d) grows from 10⁻⁶ to 2.5 and converges in 295 steps; "
+            "Prodigy's D reaches 1.1, loss 3 × 10⁻¹² at step 300; DoG's rate (step_scale) grows "
+            "from 10⁻⁷ to only 0.013, loss still 0.002. None diverges, but they pay in steps."
+        ),
+        query=(
+            "surface=quadratic&steps=300&run1_lr=0.1&runs=5&run2_optimizer=gd&run2_lr=0.21"
+            "&run3_optimizer=prodigy&run3_lr=1&run4_optimizer=dadapt&run4_lr=1"
+            "&run5_optimizer=dog&run5_lr=1"
+        ),
+    ),
+    Lesson(
+        key="schedule_free",
+        title="Schedule-free: no decay, same end",
+        concepts=("schedule_free", "self_set"),
+        question=(
+            "Noisy gradients (σ = 1) on the round bowl, η = 0.1 for 500 steps. Run 2 decays η to "
+            "0 along a cosine; run 3, Schedule-Free SGD, keeps γ = 0.1 constant but takes each "
+            "gradient between its SGD sequence z and their running average x. Which ends "
+            "nearer the minimum?"
+        ),
+        look_for=(
+            "Run 1 jitters at a loss of about 0.08 over its last 50 steps. Run 2's cosine brings "
+            "it to 0.004 at the end; run 3's averaged point x (the inspector's x_average) ends at "
+            "f = 0.005: within 1.5 times the cosine's and 14 times below run 1's, with no "
+            "schedule and no end date to plan for."
+        ),
+        query=(
+            "surface=bowl&steps=500&runs=3&run1_lr=0.1&run1_noise_std=1&run2_optimizer=gd"
+            "&run2_lr=0.1&run2_noise_std=1&run2_schedule=cosine&run2_sched_decay_steps=500"
+            "&run3_optimizer=schedule_free_sgd&run3_lr=1&run3_gamma=0.1&run3_noise_std=1"
+        ),
+    ),
 )
 
 
@@ -449,7 +557,7 @@ def _open(key: str) -> None:
     controls.apply_state(LESSONS[key].state)
 
 
-def _close() -> None:
+def close_lesson() -> None:
     info = st.session_state.get(controls.LINK, controls.LinkInfo())
     st.session_state[controls.LINK] = replace(info, lesson=None)
 
@@ -470,15 +578,27 @@ def gallery_table() -> str:
     return "\n".join(["| Lesson | Concepts | Predict, then run |", "| --- | --- | --- |", *rows])
 
 
-def lesson_gallery() -> None:
-    """A picker and an open button (the lesson replaces this page's setup), then the table of
-    every lesson, whose titles are links (a lesson in a new tab)."""
-    left, right = st.columns([4, 1], vertical_alignment="bottom")
-    key = left.selectbox(
+def lesson_picker() -> None:
+    """A picker and an open button: the lesson replaces this page's setup. (The table of every
+    lesson, whose titles are links to each lesson, is `gallery_table`.)"""
+    st.markdown("**Start with a lesson:** each one sets up the page and asks a question.")
+    key = st.selectbox(
         "Lesson", list(LESSONS), format_func=lambda k: LESSONS[k].title, key="lesson_pick"
     )
-    right.button("Open lesson", key="lesson_open", on_click=_open, args=(key,), type="primary")
-    st.markdown(gallery_table())
+    st.button("Open lesson", key="lesson_open", on_click=_open, args=(key,), type="primary")
+
+
+def lesson_text(key: str | None) -> dict[str, object] | None:
+    """The open lesson as plain text, for the live view to show beside the picture."""
+    if key is None or key not in LESSONS:
+        return None
+    lesson = LESSONS[key]
+    return {
+        "title": lesson.title,
+        "concepts": [CONCEPTS[c] for c in lesson.concepts],
+        "question": lesson.question,
+        "look_for": lesson.look_for,
+    }
 
 
 def lesson_card(key: str | None) -> None:
@@ -487,9 +607,9 @@ def lesson_card(key: str | None) -> None:
         return
     lesson = LESSONS[key]
     with st.container(border=True):
-        st.subheader(f"Lesson: {plain(lesson.title)}")
-        st.markdown(_badges(lesson))
-        st.markdown(f"**Predict, then run.** {plain(lesson.question)}")
+        text, close = st.columns([8, 1], vertical_alignment="top")
+        text.markdown(f"**Lesson: {plain(lesson.title)}** · {_badges(lesson)}")
+        text.markdown(f"**Predict, then run.** {plain(lesson.question)}")
+        close.button("Close", key="lesson_close", on_click=close_lesson, width="stretch")
         with st.expander("What to look for"):
             st.markdown(plain(lesson.look_for))
-        st.button("Close lesson", key="lesson_close", on_click=_close)

@@ -31,7 +31,7 @@ import numpy as np
 import plotly
 import streamlit as st
 
-from app import compute, figures
+from app import compute, figures, lessons
 from app.controls import RunSetup, classroom
 from app.state import OPTIMIZERS, START_LIMIT, coerce, run_key
 from optimizers import cost, family
@@ -96,6 +96,14 @@ export default function ({ parentElement, data }) {
 """
 
 _CSS = (STATIC / "descent-live.css").read_text()
+_PAGE_CSS = (STATIC / "page.css").read_text()
+_PRESENT_CSS = (STATIC / "present.css").read_text()
+
+
+def page_css(present: bool) -> str:
+    """The page's own style: a compact header, and presenter mode's large type."""
+    return f"<style>{_PAGE_CSS}{_PRESENT_CSS if present else ''}</style>"
+
 
 _view = st.components.v2.component("descent_live", js=_VIEW_JS, css=_CSS, isolate_styles=False)
 _blob = st.components.v2.component("descent_live_blob", js=_BLOB_JS, isolate_styles=False)
@@ -415,9 +423,12 @@ def show(
     setups: Sequence[RunSetup],
     drawn: compute.RunsKey,
     step: int,
+    lesson: dict[str, object] | None = None,
+    present: bool = False,
 ) -> None:
     """Mount the live view of the drawn runs (`drawn[i]` is the configuration, label and colour
-    of the i-th run of `setups` that has a configuration and ran)."""
+    of the i-th run of `setups` that has a configuration and ran), with the open lesson's text
+    (`lessons.lesson_text`) beside the picture."""
     ensure_plotly_asset()
     surface_part = surface_blob(surface, params, show_field)
     by_key = {compute.config_key(s.config): s for s in setups if s.config is not None}
@@ -451,8 +462,11 @@ def show(
             "step": step,
             "frames": FRAMES,
             "frame_ms": figures.FRAME_MS,
+            "lesson": lesson,
+            "present": present,
         },
         key=KEY,
+        on_close_change=lessons.close_lesson,
         on_rate_change=on_rate,
         on_start_change=on_start,
         on_step_change=on_step,

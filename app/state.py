@@ -12,7 +12,7 @@ noise seed) and the classroom settings. Three conversions, all pure:
 A link names parameters like the widget keys (`surface`, `quadratic_kappa`, `steps`, `x0`,
 `run2_optimizer`, `run2_lr`, `run2_sched_gamma`, `view`, `analysis_sweep_rates`, …; see
 app/controls.py and app/views.py), plus `v` (the link format's version), `runs` (which runs),
-`hide`, `lock` and `notes` (classroom mode) and `lesson`.
+`hide`, `lock`, `notes` and `present` (classroom mode) and `lesson`.
 A run keeps its number (and so its colour) through the link: `runs=3` is runs 1, 2 and 3, and
 any other set is listed in order, `runs=2,3` or `runs=3,` (one run, numbered 3). Only the
 current view's settings go in the link. A bad field never stops a link from opening: it falls
@@ -183,12 +183,13 @@ def start_specs(surface: str) -> tuple[ParamSpec, ParamSpec]:
 
 @dataclass(frozen=True)
 class Classroom:
-    """Classroom mode: control groups (CONTROL_GROUPS) hidden or shown locked, and whether the
-    explanatory notes show."""
+    """Classroom mode: control groups (CONTROL_GROUPS) hidden or shown locked, whether the
+    explanatory notes show, and presenter mode (`present`: large type, the picture first)."""
 
     hidden: frozenset[str] = frozenset()
     locked: frozenset[str] = frozenset()
     notes: bool = True
+    present: bool = False
 
     def mode(self, group: str) -> Literal["show", "lock", "hide"]:
         if group in self.hidden:
@@ -386,6 +387,8 @@ def to_query(state: PageState) -> dict[str, str]:
             query[name] = ",".join(g for g in CONTROL_GROUPS if g in groups)
     if not room.notes:
         query["notes"] = "0"
+    if room.present:
+        query["present"] = "1"
     return query
 
 
@@ -659,6 +662,7 @@ def from_query(query: Mapping[str, str | Sequence[str]], lessons: Collection[str
             hidden=(hidden := reader.groups("hide")),
             locked=reader.groups("lock") - hidden,
             notes=bool(reader.number("notes", replace(TOGGLE_SPEC, default=1))),
+            present=bool(reader.number("present", TOGGLE_SPEC)),
         ),
         lesson=lesson,
     )

@@ -31,22 +31,31 @@ from app import (  # noqa: E402
 from app.text import plain  # noqa: E402
 from optimizers import cost  # noqa: E402
 
-st.set_page_config(page_title="Descent Lab", page_icon=str(live.FAVICON), layout="wide")
 link = controls.load_link(lessons.LESSONS)  # the URL's setup, at a session's first run
 room = link.classroom
-title_column, code_column, share_column = st.columns([4, 1, 1], vertical_alignment="bottom")
+st.set_page_config(
+    page_title="Descent Lab",
+    page_icon=str(live.FAVICON),
+    layout="wide",
+    initial_sidebar_state="collapsed" if room.present else "auto",
+)
+st.html(live.page_css(room.present))  # a compact header: the picture starts on the first screen
+title_column, present_column, lesson_column, code_column, share_column = st.container(
+    key="header"
+).columns([3.6, 1.1, 1.3, 1.1, 1.1], vertical_alignment="center")
 title_column.title("Descent Lab")
+with present_column:
+    controls.presenter_toggle()
+if room.mode("lessons") != "hide":
+    with lesson_column.popover("Lessons", icon=":material/school:", width="stretch"):
+        lessons.lesson_picker()
 code_slot = code_column.empty()  # filled once the runs are known, below
 if room.mode("share") != "hide":
     with share_column.popover("Share", icon=":material/link:", width="stretch"):
         share_slot = st.container()
-controls.note(
-    "Pick a loss surface, race up to six optimizers down it, and see how the learning rate, "
-    "the update rule and the schedule decide who gets to the bottom."
-)
+view = analysis.view_selector()  # "Race", or a learning-rate analysis instead of the race
 share.link_problems(link.problems)
 link_size.warn_if_dropped()  # a link Streamlit dropped as too large
-lessons.lesson_card(link.lesson)
 
 with st.sidebar:
     scene = controls.scene_controls()
@@ -61,8 +70,8 @@ if room.mode("share") != "hide":
     with share_slot:
         share.share_panel(page)
 
-view = analysis.view_selector()  # "Race", or a learning-rate analysis instead of the race
 if view != analysis.RACE:
+    lessons.lesson_card(link.lesson)
     analysis.analysis_panel(view, scene, setups)
     st.stop()
 
@@ -90,12 +99,9 @@ if runs and "hide" not in (room.mode("code"), room.mode("export")):  # code is a
         locked = "lock" in (room.mode("code"), room.mode("export"))
         code_panel.code_panel([run.config for run in runs], [run.label for run in runs], locked)
 
-st.markdown(f"#### {plain(surface.name)}")
-st.latex(surface.latex)
-controls.note(surface.note)
-
 try:
-    live.show(scene.ref, params, scene.show_field, setups, tuple(drawn), step)
+    lesson = lessons.lesson_text(link.lesson)
+    live.show(scene.ref, params, scene.show_field, setups, tuple(drawn), step, lesson, room.present)
     surface_drawn = True
 except ValueError as error:
     st.error(f"Could not draw the surface: {plain(error)}")
@@ -109,6 +115,13 @@ for setup in setups:
         st.error(f"**Run {setup.run_id}** cannot run: {plain(problems[setup.run_id])}")
 for run in runs:
     getattr(st, inspector.tone(run.trajectory))(f"**{plain(run.label)}** — {run.description}")
+st.markdown(f"#### {plain(surface.name)}")
+st.latex(surface.latex)
+controls.note(surface.note)
+controls.note(
+    "Pick a loss surface, race up to six optimizers down it, and see how the learning rate, "
+    "the update rule and the schedule decide who gets to the bottom."
+)
 if surface.recipe and surface.recipe[0] == "data" and (points := custom.current_points()):
     shown = step or None  # the step control's, else each run's last
     lines = [(d[1], d[2], run.trajectory) for run, d in zip(runs, drawn, strict=True)]
@@ -138,7 +151,7 @@ if room.mode("inspector") != "hide":
 
 if room.mode("lessons") != "hide":
     st.subheader("Lessons")
-    lessons.lesson_gallery()
+    st.markdown(lessons.gallery_table())
 
 if room.mode("export") == "hide":
     st.stop()

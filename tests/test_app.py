@@ -28,7 +28,7 @@ from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES
 from surfaces.dataset import least_squares
 from surfaces.registry import regression_data
-from tests.apptest_tools import fresh, select_point
+from tests.apptest_tools import fresh, live, trigger
 
 MODIFIER_NAMES = {spec.name for spec in MODIFIERS}
 
@@ -81,11 +81,17 @@ def trace_xy(trace: dict[str, Any]) -> np.ndarray:
 
 
 def contour(at: AppTest) -> dict[str, Any]:
-    return charts(at)[0]
+    return live(at)["plane"]
 
 
 def metrics(at: AppTest) -> dict[str, Any]:
-    return charts(at)[1]
+    return live(at)["metrics"]
+
+
+def metric_trace(at: AppTest, index: int, metric: str) -> dict[str, Any]:
+    """Run `index`'s curve of `metric` ("loss", "lr", "gnorm") on the metrics plot."""
+    (trace,) = [t for t in metrics(at)["data"] if t.get("meta") == {"run": index, "metric": metric}]
+    return trace
 
 
 def set_param(at: AppTest, spec: Any, key: str, value: float, kind: str | None = None) -> None:
@@ -126,15 +132,21 @@ def lower_lr(spec: Any) -> float:
 
 
 def check_run(at: AppTest, index: int, n_runs: int, config: RunConfig) -> Any:
-    """Run `index` of `n_runs` as drawn equals the engine's run of `config`: the contour path
-    (clipped to the box as the figure clips), the metrics η_k trace, and the status sentence."""
+    """Run `index` of `n_runs` as drawn equals the engine's run of `config` (in float32, as
+    sent): the contour path (clipped to the box as the figure clips), the metrics η_k trace,
+    and the status sentence."""
     expected = run(config)
     surface = SURFACES[config.surface] if isinstance(config.surface, str) else config.surface
     path = contour(at)["data"][figures.FIRST_RUN_TRACE + figures.TRACES_PER_RUN * index]
-    np.testing.assert_array_equal(trace_xy(path), figures._clipped(expected.positions, surface.box))
-    lr_trace = metrics(at)["data"][n_runs + index]
-    np.testing.assert_array_equal(decode(lr_trace["y"]), expected.lr)
-    np.testing.assert_array_equal(decode(lr_trace["x"]), np.arange(len(expected.lr)))
+    clipped = figures._clipped(expected.positions, surface.box)
+    np.testing.assert_array_equal(trace_xy(path), clipped.astype(np.float32))
+    assert len(live(at)["view"]["runs"]) == n_runs
+    lr_trace = metric_trace(at, index, "lr")
+    np.testing.assert_array_equal(decode(lr_trace["y"]), expected.lr.astype(np.float32))
+    steps = (
+        decode(lr_trace["x"]) if "x" in lr_trace else lr_trace["x0"] + np.arange(len(expected.lr))
+    )
+    np.testing.assert_array_equal(steps, np.arange(len(expected.lr)))  # x0 + k·dx where all
     sentence = report.describe(expected, config)
     assert any(text.endswith(f"— {sentence}") for text in statuses(at)), statuses(at)
     return expected
@@ -185,9 +197,9 @@ def test_default_page_draws_the_engines_run(page: AppTest) -> None:
     assert (page.number_input(key="x0").value, page.number_input(key="y0").value) == start
     check_run(page, 0, 1, default_config(steps=controls.DEFAULT_STEPS))
     names = [trace["name"] for trace in contour(page)["data"]]
-    assert names[figures.SURFACE_TRACE] == "surface"
-    assert names[-1] == "start-picker" and page.session_state["_picker"] == len(names) - 1
-    assert "frames" in contour(page) and len(contour(page)["frames"]) <= figures.MAX_FRAMES
+    assert names[figures.SURFACE_TRACE] == "surface" and names[-1] == "global minimum"
+    view = live(page)["view"]
+    assert view["frames"] == figures.MAX_FRAMES and view["start"] is True
     assert [b.key for b in page.get("download_button")] == [
         "code_download",  # the Code popover beside Share
         "export_csv",
@@ -221,11 +233,16 @@ def test_every_widget_has_a_stable_key(page: AppTest) -> None:
 
 
 def covering(registry: dict[str, Any], params: str, keys: list[str]) -> set[str]:
-    """`keys` of `registry` whose parameters, together, include every parameter name."""
-    names = {spec.name for entry in registry.values() for spec in getattr(entry, params)}
+    """`keys` of `registry`, plus each later entry that brings a parameter name they lack, so
+    that together their parameters include every parameter name (a new row is covered)."""
+    chosen = list(keys)
     covered = {spec.name for key in keys for spec in getattr(registry[key], params)}
-    assert covered == names, names - covered
-    return set(keys)
+    for key, entry in registry.items():
+        if {spec.name for spec in getattr(entry, params)} - covered:
+            chosen.append(key)
+            covered |= {spec.name for spec in getattr(entry, params)}
+    assert covered == {spec.name for e in registry.values() for spec in getattr(e, params)}
+    return set(chosen)
 
 
 # Between them these rules show every hyperparameter widget (compiling all 16 costs ~20 s here;
@@ -239,7 +256,22 @@ SCHEDULE_COVER = covering(SCHEDULES, "params", [*SCHEDULE_KEYS, "plateau"])
 
 
 def test_every_rule_and_schedule_is_offered(page: AppTest) -> None:
-    assert page.selectbox(key="run1_optimizer").options == [o.name for o in OPTIMIZERS.values()]
+    groups = {  # the picker's order, and each group's name
+        "classic": "Classic",
+        "adaptive": "Adaptive",
+        "second-order": "Second-order",
+        "line-search": "Line search and step-size rules",
+        "lr-free": "Learning-rate-free",
+        "wrappers": "Wrappers",
+    }
+    expected = [
+        f"{label} · {o.name}"
+        for group, label in groups.items()
+        for o in OPTIMIZERS.values()
+        if o.group == group
+    ]
+    assert len(expected) == len(OPTIMIZERS)
+    assert page.selectbox(key="run1_optimizer").options == expected
     assert page.selectbox(key="run1_schedule").options == [s.name for s in SCHEDULES.values()]
     surfaces = [*(s.name for s in SURFACES.values()), *CUSTOM_SURFACES.values()]
     assert page.selectbox(key="surface").options == surfaces
@@ -333,8 +365,10 @@ def test_surface_picker_and_surface_parameters(short: AppTest, key: str) -> None
         set_param(page, spec, controls.surface_key(surface, spec.name), params[spec.name])
     settle(page)
     check_run(page, 0, 1, default_config(surface=key, surface_params=params, start=start))
-    grid = compute_grid(key, params)
-    np.testing.assert_array_equal(decode(contour(page)["data"][0]["x"]), grid.x)
+    grid = compute_grid(key, params)  # the surface under the paths is this grid's
+    (image,) = contour(page)["layout"]["images"]
+    assert (image["x"], image["y"]) == (grid.x[0], grid.y[-1])
+    assert (image["sizex"], image["sizey"]) == (grid.x[-1] - grid.x[0], grid.y[-1] - grid.y[0])
 
 
 def compute_grid(key: str, params: dict[str, float]) -> Any:
@@ -370,8 +404,8 @@ def test_view_toggles_add_the_field_and_the_3d_view(short: AppTest) -> None:
     settle(page)
     field = contour(page)["data"][figures.FIELD_TRACE]
     assert field["visible"] is True and np.isfinite(decode(field["x"])).any()
-    assert len(charts(page)) == 3
-    view = charts(page)[2]
+    assert len(charts(page)) == 1  # the contour and the metrics are drawn by the live view
+    view = charts(page)[0]
     assert view["data"][0]["type"] == "surface" and view["data"][1]["type"] == "scatter3d"
     check_run(page, 0, 1, default_config())
 
@@ -439,7 +473,7 @@ def test_six_runs_at_most_and_one_at_least() -> None:
     settle(page)
     assert page.session_state["run_ids"] == [1, 2, 3, 4, 5, 6]
     assert page.button(key="add_run").disabled and page.button(key="run1_duplicate").disabled
-    assert len(contour(page)["data"]) == figures.FIRST_RUN_TRACE + 6 * figures.TRACES_PER_RUN + 2
+    assert len(contour(page)["data"]) == figures.FIRST_RUN_TRACE + 6 * figures.TRACES_PER_RUN + 1
     for run_id in (1, 3, 4, 2, 5):
         page.button(key=f"run{run_id}_remove").click()
         settle(page)
@@ -466,43 +500,9 @@ def test_same_optimizer_at_two_learning_rates(short: AppTest) -> None:
 # The start point from a click on the contour.
 
 
-def selection(*points: dict[str, Any]) -> Any:
-    """A selection event as Streamlit hands it to the page (PlotlyState from the browser's JSON)."""
-    from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
-
-    payload = {"selection": {"points": list(points), "point_indices": [], "box": [], "lasso": []}}
-    return PlotlyChartSelectionSerde().deserialize(json.dumps(payload))
-
-
-def test_start_from_selection_prefers_the_start_picker() -> None:
-    picker = {"curve_number": 9, "point_number": 3, "point_index": 3, "x": 1.25, "y": -0.5}
-    path = {"curve_number": 2, "point_number": 0, "point_index": 0, "x": -2.5, "y": 2.0}
-    assert controls.start_from_selection(selection(path, picker), picker_curve=9) == (1.25, -0.5)
-    assert controls.start_from_selection(selection(path), picker_curve=9) == (-2.5, 2.0)
-    assert controls.start_from_selection(selection(), picker_curve=9) is None
-    assert controls.start_from_selection(None) is None
-    assert controls.start_from_selection({"selection": {"points": [{"x": "a"}]}}) is None
-    assert (
-        controls.start_from_selection({"selection": {"points": [{"x": math.nan, "y": 1}]}}) is None
-    )
-    assert controls.start_from_selection({"nothing": 1}) is None
-
-
-def test_apply_selection_moves_the_start_and_clamps_it() -> None:
-    state: dict[str, Any] = {"x0": 0.0, "y0": 0.0, "_picker": 5}
-    state["contour"] = selection({"curve_number": 5, "x": 0.75, "y": 1.5})
-    assert controls.apply_selection(state) and (state["x0"], state["y0"]) == (0.75, 1.5)
-    state["contour"] = selection({"curve_number": 5, "x": 1e9, "y": -1e9})
-    assert controls.apply_selection(state)
-    assert (state["x0"], state["y0"]) == (controls.START_LIMIT, -controls.START_LIMIT)
-    state["contour"] = selection()
-    assert not controls.apply_selection(state)
-
-
 def click(at: AppTest, x: float, y: float) -> None:
-    """What the browser sends when the contour's start-picker point (x, y) is clicked."""
-    point = {"curve_number": at.session_state["_picker"], "point_number": 0, "x": x, "y": y}
-    select_point(at, "contour", point)
+    """What the browser sends when the contour is clicked at data coordinates (x, y)."""
+    trigger(at, "start", {"x": x, "y": y})
 
 
 def test_a_click_on_the_contour_moves_every_run_to_start_there(short: AppTest) -> None:
@@ -835,7 +835,8 @@ def test_the_rate_panel_draws_each_runs_critical_rate() -> None:
     lambda_max = np.linalg.eigvalsh(hessian)[-1]
     beta = OPTIMIZERS["momentum"].resolve({})["beta"]
     figure = metrics(at)
-    lines = figure["data"][9:]  # after 3 rows × 3 runs of curves
+    dashed = [t for t in figure["data"] if t.get("line", {}).get("dash") == "dash"]
+    lines = [t for t in dashed if t["yaxis"] == "y2"]  # the η_k row's limits
     assert [(t["name"], t["line"]["dash"], t["yaxis"]) for t in lines] == [
         (f"2/λ_max = {2 / lambda_max:.3g}", "dash", "y2"),
         (f"2(1+β)/λ_max = {2 * (1 + beta) / lambda_max:.3g}", "dash", "y2"),

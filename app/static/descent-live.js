@@ -16,6 +16,7 @@
  *   input.dl-rate[data-run=i]   run i's learning-rate scrub (one position per family member)
  *   .dl-rate-row[data-run=i] .dl-rate-value ("η₀ = …"), .dl-badge[data-tone] (its outcome)
  *   .dl-hover                   the read-out under the pointer on the plane
+ *   .dl-lesson (.dl-question, .dl-look-for, .dl-lesson-close)   the open lesson
  *   window.__descentLiveStore   {blobs, pathUpdates (path redraws so far), revision, drawnAt}
  */
 (() => {
@@ -93,6 +94,7 @@
       this.hover = element("div", "dl-hover", this.planeBox);
       this.bar = element("div", "dl-bar", this.planeBox);
       this.side = element("div", "dl-side", this.root);
+      this.lesson = element("div", "dl-lesson", this.side);
       this.rates = element("div", "dl-rates", this.side);
       this.metrics = element("div", "dl-metrics", this.side);
       this.families = new Map();
@@ -101,6 +103,7 @@
       this.heldStep = null;
       this.buildBar();
       window.addEventListener(BLOB_EVENT, () => this.pending && this.tryDraw());
+      document.addEventListener("keydown", (e) => this.onKey(e));
       this.plane.addEventListener("mousedown", (e) => (this.down = [e.clientX, e.clientY]));
       this.plane.addEventListener("click", (e) => this.onClick(e));
       this.plane.addEventListener("mousemove", (e) => this.onHover(e));
@@ -114,7 +117,7 @@
         const button = element("button", "dl-play", this.bar);
         button.textContent = `▶ ${speed}×`;
         button.title = `Play the race at ${speed}× speed`;
-        button.addEventListener("click", () => this.play(speed));
+        button.addEventListener("click", () => this.play(speed, 0));
         this.playButtons.push(button);
       }
       this.pauseButton = element("button", "dl-pause", this.bar);
@@ -186,11 +189,22 @@
       this.pathTrace = [];
       for (const run of this.runs) {
         this.pathTrace.push(planeTraces.length);
-        planeTraces.push(...run.plane);
+        planeTraces.push(...run.plane.map((trace) => ({ ...trace }))); // Plotly.animate writes into its traces: keep the payload whole
       }
       planeTraces.push(...surface.traces.slice(surface.before_runs));
       for (const run of this.runs) planeTraces.push(...run.exit);
-      const planeLayout = { ...surface.layout, annotations: this.runs.flatMap((r) => r.annotations) };
+      const present = !!data.present;
+      this.root.classList.toggle("dl-present", present);
+      if (present) this.thicken(planeTraces);
+      const font = { size: present ? 18 : 12 };
+      // No legend: each run's row beside the picture names it, with its colour.
+      const planeLayout = {
+        ...surface.layout,
+        font,
+        showlegend: false,
+        margin: { l: 10, r: 10, t: 12, b: 36 },
+        annotations: this.runs.flatMap((r) => r.annotations),
+      };
       Object.assign(planeLayout, this.size());
       this.anims = this.runs.map((run) => ({
         x: typed(run.anim.x || run.plane[0].x),
@@ -204,16 +218,21 @@
       this.stepLabel.textContent = `step ${this.stepInput.value}`;
       if (!held) this.heldStep = null;
 
-      const metricTraces = [...this.runs.flatMap((r) => r.metrics), ...this.metricsLayer.traces];
+      const metricTraces = [...this.runs.flatMap((r) => r.metrics.map((trace) => ({ ...trace }))), ...this.metricsLayer.traces];
       this.metricIndex = new Map();
       metricTraces.forEach((trace, i) => {
         if (trace.meta && trace.meta.metric) this.metricIndex.set(`${trace.meta.run}:${trace.meta.metric}`, i);
       });
-      this.metricLayout = this.metricsLayer.layout;
+      this.metricLayout = { ...this.metricsLayer.layout, font, showlegend: false, margin: { l: 8, r: 8, t: 12, b: 10 } };
+      if (present) this.thicken(metricTraces);
+      for (const name of Object.keys(this.metricLayout)) {
+        if (name.startsWith("yaxis")) this.metricLayout[name] = { ...this.metricLayout[name], automargin: true };
+      }
       const drawn = [
         Plotly.react(this.plane, planeTraces, planeLayout, CONFIG),
         Plotly.react(this.metrics, metricTraces, { template: surface.layout.template, ...this.metricLayout }, CONFIG),
       ];
+      this.buildLesson(data.lesson);
       this.buildRates(data.controls);
       Promise.all(drawn).then(() => {
         if (held) this.showStep(this.heldStep);
@@ -223,12 +242,59 @@
       });
     }
 
+    /* Presenter mode: paths and curves a back row can see. */
+    thicken(traces) {
+      traces.forEach((trace, i) => {
+        if (!String(trace.legendgroup || "").startsWith("run-")) return;
+        const thick = { ...trace };
+        if (trace.line) thick.line = { ...trace.line, width: Math.max(trace.line.width || 2, 2) * 1.8 };
+        if (trace.marker && trace.marker.size) thick.marker = { ...trace.marker, size: trace.marker.size * 1.4 };
+        traces[i] = thick;
+      });
+    }
+
+    /* Keys (presenter mode's remote): space Play / Pause, ← → a frame, ↑ ↓ the rate, R restart. */
+    onKey(event) {
+      const target = event.target;
+      const typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(target.tagName));
+      if (!this.data || typing || event.ctrlKey || event.metaKey || event.altKey) return;
+      const frames = this.frameSteps();
+      const now = Number(this.stepInput.value);
+      if (event.key === " ") {
+        if (this.timer !== null) this.pause();
+        else this.play(1, now < this.lastStep ? now : 0);
+      } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+        const next = event.key === "ArrowRight" ? frames.find((s) => s > now) : [...frames].reverse().find((s) => s < now);
+        if (next === undefined) return;
+        this.pause(false);
+        this.showStep(next);
+        clearTimeout(this.stepCommit);
+        this.stepCommit = setTimeout(() => this.send("step", { step: (this.heldStep = next) }), 600);
+      } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+        const entry = this.rateRows.get(this.focusedRun) || [...this.rateRows.values()].find((e) => e.input && !e.input.disabled);
+        if (!entry || !entry.input || entry.input.disabled) return;
+        const k = Math.min(Math.max(Number(entry.input.value) + (event.key === "ArrowUp" ? 1 : -1), 0), entry.family.size - 1);
+        entry.input.value = k;
+        this.scrub(entry, k);
+        clearTimeout(this.rateCommit);
+        this.rateCommit = setTimeout(() => this.commit(entry, k), 600);
+      } else if (event.key === "r" || event.key === "R") {
+        this.play(1, 0);
+      } else {
+        return;
+      }
+      event.preventDefault();
+    }
+
     size() {
       const width = Math.max(260, this.planeBox.clientWidth || 600);
       const box = this.surface ? this.surface.box : [0, 1, 0, 1];
       const aspect = (box[3] - box[2]) / (box[1] - box[0]);
       const free = this.surface && this.surface.equal_axes === false ? 0.8 : Math.min(Math.max(aspect, 0.4), 1.6);
-      const height = Math.round(Math.min(Math.max(width * free + 60, 300), Math.max(window.innerHeight * 0.78, 320)));
+      // The plane and its Play bar fit in the window below where the plane starts (a projector).
+      const top = this.planeBox.getBoundingClientRect().top + window.scrollY;
+      const room = window.innerHeight - Math.min(top, window.innerHeight * 0.4) - 56;
+      const height = Math.round(Math.min(Math.max(width * free + 60, 300), Math.max(room, 320)));
       return { width, height };
     }
 
@@ -238,12 +304,31 @@
       if (Math.abs(width - this.plane._fullLayout.width) > 2) Plotly.relayout(this.plane, { width, height });
     }
 
+    /* The open lesson beside the picture: its question, and what to look for (as text). */
+    buildLesson(lesson) {
+      this.lesson.replaceChildren();
+      this.lesson.hidden = !lesson;
+      if (!lesson) return;
+      const head = element("div", "dl-lesson-head", this.lesson);
+      element("strong", "", head).textContent = `Lesson: ${lesson.title}`;
+      for (const concept of lesson.concepts) element("span", "dl-concept", head).textContent = concept;
+      const close = element("button", "dl-lesson-close", head);
+      close.textContent = "Close";
+      close.title = "Close the lesson (the setup stays)";
+      close.addEventListener("click", () => this.send("close", true));
+      const question = element("p", "dl-question", this.lesson);
+      element("strong", "", question).textContent = "Predict, then run. ";
+      question.append(lesson.question);
+      const details = element("details", "dl-look-for", this.lesson);
+      element("summary", "", details).textContent = "What to look for";
+      element("p", "", details).textContent = lesson.look_for;
+    }
+
     /* The learning-rate controls: one slider per run over its family's rates. */
     buildRates(controls) {
       this.rates.replaceChildren();
       this.rateRows = new Map();
       for (const control of controls) {
-        if (control.mode === "hide") continue;
         const row = element("div", "dl-rate-row", this.rates);
         row.dataset.run = control.run;
         const head = element("div", "dl-rate-head", row);
@@ -257,7 +342,9 @@
         const entry = { control, family, value, badge, row };
         this.rateRows.set(control.run, entry);
         if (!family) {
-          value.textContent = `η₀ = ${format(control.rate)}`;
+          if (control.mode !== "hide") value.textContent = `η₀ = ${format(control.rate)}`;
+          badge.textContent = control.words;
+          badge.dataset.tone = control.tone;
           if (control.note) element("div", "dl-rate-note", row).textContent = control.note;
           continue;
         }
@@ -287,6 +374,7 @@
           tick.title = control.critical.label;
         }
         this.showRate(entry, control.index, control.exact);
+        input.addEventListener("focus", () => (this.focusedRun = control.run));
         input.addEventListener("input", () => this.scrub(entry, Number(input.value)));
         input.addEventListener("change", () => this.commit(entry, Number(input.value)));
       }
@@ -380,10 +468,10 @@
       return [...steps].sort((a, b) => a - b);
     }
 
-    play(speed) {
+    play(speed, from = 0) {
       this.pause(false);
       const steps = this.frameSteps();
-      let i = 0;
+      let i = Math.max(0, steps.findIndex((s) => s >= from));
       const tick = () => {
         if (i >= steps.length) {
           this.timer = null;
