@@ -185,3 +185,32 @@ def test_the_step_slider_sets_the_inspected_step() -> None:
     assert at.session_state["inspect_step"] == 17
     trigger(at, "step", {"step": -3})
     assert at.session_state["inspect_step"] == 17
+
+
+# Presenter mode and the open lesson.
+
+
+def test_presenter_mode_is_a_link_field_and_a_toggle() -> None:
+    at = open_link({"steps": "60", "present": "1"})
+    assert live_view(at)["view"]["present"] is True and address(at)["present"] == "1"
+    at.toggle(key="present").set_value(False).run()
+    assert live_view(at)["view"]["present"] is False and "present" not in address(at)
+    at.toggle(key="present").set_value(True).run()
+    assert address(at)["present"] == "1"
+    assert not fresh(steps=60).session_state["present"]
+
+
+def test_an_open_lesson_is_shown_beside_the_picture_and_closes_by_its_trigger() -> None:
+    from app.lessons import CONCEPTS, LESSONS
+
+    lesson = LESSONS["warmup"]
+    at = open_link({"lesson": "warmup", "steps": "60"})
+    shown = live_view(at)["view"]["lesson"]
+    assert shown == {
+        "title": lesson.title,
+        "concepts": [CONCEPTS[c] for c in lesson.concepts],
+        "question": lesson.question,
+        "look_for": lesson.look_for,
+    }
+    trigger(at, "close", True)
+    assert live_view(at)["view"]["lesson"] is None and "lesson" not in address(at)

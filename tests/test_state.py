@@ -121,7 +121,7 @@ def page_states(draw: st.DrawFn, max_steps: int = MAX_STEPS, max_runs: int = MAX
         analysis=analysis,
         analysis_run=draw(st.sampled_from(run_ids)) if view != RACE else run_ids[0],
         map_axis=draw(st.sampled_from(["", *SECOND_AXES])) if view == MAP_VIEW else "",
-        classroom=Classroom(hidden, locked, draw(st.booleans())),
+        classroom=Classroom(hidden, locked, draw(st.booleans()), draw(st.booleans())),
     )
 
 
