@@ -34,6 +34,7 @@ import plotly.io as pio
 
 from app import raster
 from optimizers.engine import Trajectory, box_exit, escape_path
+from optimizers.sharpness import Sharpness
 from surfaces.base import CriticalPoint, PointKind, Surface
 from surfaces.grid import Field, Grid, LogLevels, arrow_vectors, log_levels
 
@@ -57,13 +58,18 @@ MAX_FRAMES = 120
 FRAME_PATH_POINTS = 200  # a path in an intermediate frame is sampled down to this many points
 PATH_POINTS = 2000  # the full path (initial view and last frame) is sampled down to this many
 METRIC_POINTS = 2000  # per metric curve, by min-max decimation
-METRIC_HEIGHT, METRIC_GAP = 0.3, 0.05  # each metric row's share of the figure, and the gap
+METRIC_GAP = 0.05  # the gap between two metric rows, as a share of the figure
+METRIC_ROW_PX = 180  # the metrics figure's height per row
+SHARPNESS_TITLE = "sharpness λ_max<br>of ∇²L at w_k"
 HEADROOM_DECADES = 3.0  # a log metric axis ends this many decades above the highest start …
 HEADROOM_SPANS = 2.0  # … a linear one this many (start − lowest) spans above it
 LOG_TICKS = 6  # at most about this many decade labels on a metric log axis …
 LOG_TICK_MIN_DECADES = 1.5  # … once it spans this many decades (else Plotly's own ticks)
+FLOOR_DECADES = 12  # a log metric axis ends this many decades below the highest start …
+MAX_DECADES = 14  # … and spans at most this many: lower values leave through the bottom edge
 LOSS_FLOOR = 1e-16  # f − f* at or below this × max(1, |f*|) is the minimum to machine precision
 LOSS_OFFSET = 1e-6  # f* unknown: the reference is the lowest loss less this × the loss's drop
+MAX_ASPECT = 3.0  # a data surface's plane drops equal scales past this box aspect
 CLIP_MARGIN = 0.05  # paths are clipped to the view box grown by this fraction on each side
 FRAME_MS = 60  # frame duration at 1× speed
 SPEEDS = (0.5, 1.0, 2.0)
@@ -623,8 +629,19 @@ def _picker_trace(box: Box, grid: Grid) -> dict:
     }
 
 
-def plane_layout(box: Box, key: str) -> dict:
-    """Axes fixed to the box at equal scale, legend on top, small margins, zoom kept on reruns."""
+def equal_scale(surface: Surface, box: Box) -> bool:
+    """Whether the plane keeps x and y at one scale (level sets keep their shape and −∇f stays
+    perpendicular to them): always, but for a data surface ("Your data") whose box is over
+    MAX_ASPECT times longer one way than the other, where w and b live on unlike scales and
+    one scale would leave a sliver (hours against scores: 70 px wide)."""
+    width, height = box[1] - box[0], box[3] - box[2]
+    data = bool(surface.recipe) and surface.recipe[0] == "data"
+    return not data or max(width / height, height / width) <= MAX_ASPECT
+
+
+def plane_layout(box: Box, key: str, equal: bool = True) -> dict:
+    """Axes fixed to the box (at equal scale if `equal`, see `equal_scale`), legend on top,
+    small margins, zoom kept on reruns."""
     axis = {
         "constrain": "domain",
         "showgrid": False,
@@ -641,7 +658,8 @@ def plane_layout(box: Box, key: str) -> dict:
         "hovermode": "closest",
         "clickmode": "event+select",
         "xaxis": dict(axis, range=[box[0], box[1]], autorange=False),
-        "yaxis": dict(axis, range=[box[2], box[3]], autorange=False, scaleanchor="x", scaleratio=1),
+        "yaxis": dict(axis, range=[box[2], box[3]], autorange=False)
+        | ({"scaleanchor": "x", "scaleratio": 1} if equal else {}),
     }
 
 
@@ -677,7 +695,7 @@ def contour_figure(
         data += _run_traces(run, index, geometry, last_step)
     exit_markers, annotations = _exit_layers(runs, geometries, box)
     data += [*critical_traces(points), *exit_markers, _picker_trace(box, grid)]
-    layout = plane_layout(box, f"{surface.key}:{box}")
+    layout = plane_layout(box, f"{surface.key}:{box}", equal_scale(surface, box))
     layout |= {"annotations": annotations, "images": [underlay]}
     if last_step < 0:
         return SpecFigure(data, layout)
@@ -694,6 +712,135 @@ def contour_figure(
     ]
     layout |= _animation_controls([str(step) for step in steps])
     return SpecFigure(data, layout, frame_specs)
+
+
+# The live view's plane (app/live.py): the contour figure without its animation, split into the
+# part that depends on the surface only and one part per run, so that each travels on its own.
+
+
+class RunLayer(NamedTuple):
+    """One run on the live plane: its path and marker traces (full path, last position), the
+    marker and annotation where it left the box, and its path sampled for Play: "steps" (absent
+    where they are 0 … n) and positions "x", "y" (float32, NaN outside the box grown by
+    CLIP_MARGIN; absent where they equal the path trace's)."""
+
+    plane: list[dict]
+    exit: list[dict]
+    annotations: list[dict]
+    anim: dict
+    last_step: int
+
+
+class SurfaceLayerView(NamedTuple):
+    """The live plane's surface part: traces before the runs (colour bar, −∇f field) and after
+    them (stationary points), the layout with the raster underlay, and f on a coarse grid for
+    the hover read-out."""
+
+    traces: list[dict]
+    before_runs: int
+    layout: dict
+    hover: dict
+
+
+HOVER_POINTS = 48  # per side of the grid the hover reads f from
+
+
+def _colour_bar(contour: dict) -> dict:
+    """The contour's colour bar on an empty marker trace: the live plane has no contour trace
+    (plotly.js redraws one on every update; the raster underlay shows the surface instead)."""
+    return {
+        "type": "scatter",
+        "x": [None],
+        "y": [None],
+        "mode": "markers",
+        "name": "surface",
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "marker": {
+            "colorscale": contour["colorscale"],
+            "cmin": contour["zmin"],
+            "cmax": contour["zmax"],
+            "color": [contour["zmin"]],
+            "showscale": True,
+            "colorbar": contour["colorbar"],
+        },
+    }
+
+
+def live_surface(
+    grid: Grid,
+    surface: Surface,
+    points: Sequence[CriticalPoint],
+    layer: SurfaceLayer,
+    *,
+    field: Field | None = None,
+    view_box: Box | None = None,
+) -> SurfaceLayerView:
+    """The surface part of the live plane (see `SurfaceLayerView`)."""
+    box = view_box or surface.box
+    layout = plane_layout(box, f"{surface.key}:{box}") | {"images": [layer.image]}
+    rows = np.linspace(0, len(grid.y) - 1, HOVER_POINTS).round().astype(int)
+    columns = np.linspace(0, len(grid.x) - 1, HOVER_POINTS).round().astype(int)
+    hover = {
+        "n": HOVER_POINTS,
+        "box": list(_box_of(grid)),
+        "f": _typed(np.clip(grid.z[np.ix_(rows, columns)], -3e38, 3e38), np.float32),
+    }
+    traces = [_colour_bar(layer.trace), _field_trace(field), *critical_traces(points)]
+    return SurfaceLayerView(traces, FIRST_RUN_TRACE, layout, hover)
+
+
+STATE_POINTS = 150  # at most this many of a state point's positions are drawn
+
+
+def _state_points(run: RunView, index: int, name: str, points: np.ndarray, box: Box) -> dict:
+    """A point the rule keeps besides w_k (a state entry named "…_point": SAM's adversarial
+    point, Schedule-Free's averaged point), as open markers in the run's colour."""
+    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    kept = np.unique(np.linspace(0, len(points) - 1, STATE_POINTS).round().astype(int))
+    shown = points[kept] if len(points) else np.empty((0, 2))
+    lo, hi = _grown(box)
+    shown = np.where(((shown >= lo) & (shown <= hi)).all(axis=1)[:, None], shown, np.nan)
+    label = name.replace("_", " ")
+    return {
+        "type": "scatter",
+        "x": _typed(shown[:, 0], np.float32),
+        "y": _typed(shown[:, 1], np.float32),
+        "mode": "markers",
+        "name": f"{run.label}: {label}",
+        "legendgroup": f"run-{index}",
+        "showlegend": False,
+        "marker": {"symbol": "circle-open", "size": 6, "color": run.color, "opacity": 0.7},
+        "hovertemplate": f"{_escape(run.label)}<br>{label} (%{{x:.4~g}}, %{{y:.4~g}})"
+        "<extra></extra>",
+    }
+
+
+def live_run(run: RunView, index: int, box: Box) -> RunLayer:
+    """Run `index` on the live plane (see `RunLayer`): its points kept in the optimizer's state
+    ("…_point") are drawn with its exit marker."""
+    geometry = _RunGeometry.of(run.trajectory, box)
+    exit_marker, annotations = _exit_layers([run], [geometry], box)
+    exit_marker += [
+        _state_points(run, index, name, values, box)
+        for name, values in run.trajectory.state.items()
+        if name.endswith("_point")
+    ]
+    steps = geometry.full_steps
+    points = geometry.positions[steps] if len(steps) else np.empty((0, 2))
+    lo, hi = _grown(box)
+    inside = ((points >= lo) & (points <= hi)).all(axis=1)
+    points = np.where(inside[:, None], points, np.nan)
+    traces = _run_traces(run, index, geometry, geometry.last)
+    # Play's points: the path's own where clipping inserted nothing (no copy sent), and the
+    # steps only where they are not every step.
+    anim: dict[str, object] = {}
+    if not np.array_equal(steps, np.arange(len(steps))):
+        anim["steps"] = _typed(steps, np.int32)
+    path = traces[0]
+    if not np.array_equal(array_of(path["x"]), points[:, 0], equal_nan=True):
+        anim |= {"x": _typed(points[:, 0], np.float32), "y": _typed(points[:, 1], np.float32)}
+    return RunLayer(traces, exit_marker, annotations, anim, max(geometry.last, 0))
 
 
 # Metrics and 3-D.
@@ -774,10 +921,33 @@ def _axis_type(series: Sequence[np.ndarray]) -> str:
     return "log" if all((s > 0).all() for s in series if len(s)) else "linear"
 
 
+def _floor(start: float, top: float) -> int:
+    """The bottom of a log axis, a whole decade: FLOOR_DECADES below `start`, but at most
+    MAX_DECADES below `top` (both in decades)."""
+    return max(math.floor(start - FLOOR_DECADES), math.ceil(top - MAX_DECADES))
+
+
+def floored_log_axis(values: np.ndarray) -> dict:
+    """A log axis's range (in decades) and ticks over the positive values, ending at their
+    `_floor` below the highest with that bottom tick marked "below …" (see `_log_ticks`);
+    nothing (autorange) where no value lies below the floor: 1e-270 does not stretch the axis."""
+    positive = values[values > 0]
+    if not len(positive):
+        return {}
+    low, high = math.log10(positive.min()), math.log10(positive.max())
+    floor = _floor(high, high)
+    if low >= floor:
+        return {}
+    y_range = [floor, high + 0.03 * (high - floor)]
+    return {"range": y_range, **_log_ticks([positive], y_range)}
+
+
 def _capped_range(series: Sequence[np.ndarray], log: bool) -> list[float] | None:
     """A y range whose top is HEADROOM above the highest starting value, so that a diverging run
-    leaves through the top instead of squashing every other curve; None (autorange) when no
-    value goes that high. Log ranges are in decades, as Plotly takes them."""
+    leaves through the top instead of squashing every other curve; on a log axis, whose bottom
+    is the `_floor` below that start where a run goes lower (it leaves through the bottom, see
+    `_log_ticks`); None (autorange) when no value goes that high or low. Log ranges are in
+    decades, as Plotly takes them."""
     curves = [s[s > 0] if log else s for s in series]
     curves = [c for c in curves if len(c)]
     if not curves:
@@ -789,24 +959,43 @@ def _capped_range(series: Sequence[np.ndarray], log: bool) -> list[float] | None
         top = start + HEADROOM_DECADES
     else:
         top = start + HEADROOM_SPANS * ((start - low) or abs(start) or 1.0)
-    if high <= top:
+    capped = high > top
+    top = top if capped else high
+    floor = _floor(start, top) if log else low
+    if not capped and low >= floor:
         return None
+    if low < floor:  # the bottom edge is the floor itself
+        return [floor, top + 0.03 * (top - floor)]
     pad = 0.03 * (top - low)
     return [low - pad, top + pad]
 
 
-def _log_ticks(series: Sequence[np.ndarray], y_range: list[float] | None) -> dict:
+def _decade_text(decade: int) -> str:
+    """10^k as Plotly's power format writes it: 1, 10, else 10 with a superscript."""
+    return {0: "1", 1: "10"}.get(decade, f"10<sup>{decade}</sup>".replace("-", "−"))
+
+
+def _log_ticks(
+    series: Sequence[np.ndarray], y_range: list[float] | None, below: str | None = None
+) -> dict:
     """A metric log axis's tick settings. Over LOG_TICK_MIN_DECADES or more: whole decades only
     (every k-th, for about LOG_TICKS labels), as Plotly's automatic 2 and 5 labels crowd the
     short subplots. Over less, where decades alone would leave ≤ 1 tick: 1, 2 and 5 times the
     decades, labelled with their values (Plotly would label every digit 2 … 9, overlapping).
-    Nothing (Plotly's own ticks) where fewer than two such ticks fall inside the values."""
+    Nothing (Plotly's own ticks) where fewer than two such ticks fall inside the values.
+    Where values lie below the range's bottom (a floor, see `_floor`), every k-th decade up
+    from it, the bottom one labelled `below` (default "below 1e-12", its value)."""
     positive = [s[s > 0] for s in series]
     positive = [p for p in positive if len(p)]
     if not positive:
         return {}
     low = min(p.min() for p in positive)
     high = max(p.max() for p in positive)
+    if y_range is not None and low < 10.0 ** y_range[0]:  # floored: decades up from the floor
+        floor, top = round(y_range[0]), math.floor(y_range[1])
+        decades = list(range(floor, top + 1, max(1, round((top - floor) / LOG_TICKS))))
+        text = [below or f"below 1e{floor}", *map(_decade_text, decades[1:])]
+        return {"tickmode": "array", "tickvals": [10.0**d for d in decades], "ticktext": text}
     if y_range is not None:  # the axis's range, in decades, where it is set
         low, high = 10.0 ** y_range[0], 10.0 ** y_range[1]
     span = math.log10(high / low)
@@ -819,20 +1008,103 @@ def _log_ticks(series: Sequence[np.ndarray], y_range: list[float] | None) -> dic
     return {"tickmode": "array", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks]}
 
 
+class _SharpnessCurves(NamedTuple):
+    """The sharpness row per run: finite λ_max values, their steps, finite limit values."""
+
+    values: list[np.ndarray]
+    steps: list[np.ndarray]
+    limits: list[np.ndarray]
+
+
+def _sharpness_curves(sharpness: Sequence[Sharpness | None], count: int) -> _SharpnessCurves:
+    """The finite part of each of `count` runs' sharpness (empty where it has none)."""
+    none = Sharpness(np.empty(0, int), np.empty(0), np.empty(0), "", -1)
+    given = [*sharpness, *[None] * count][:count]
+    sharps = [none if sharp is None else sharp for sharp in given]
+    finite = [np.isfinite(sharp.lambda_max) for sharp in sharps]
+    return _SharpnessCurves(
+        [sharp.lambda_max[kept] for sharp, kept in zip(sharps, finite, strict=True)],
+        [sharp.steps[kept] for sharp, kept in zip(sharps, finite, strict=True)],
+        [sharp.limit[np.isfinite(sharp.limit)] for sharp in sharps],
+    )
+
+
+def _steps_of_changes(values: np.ndarray) -> np.ndarray:
+    """Indices of the finite values that draw a step curve: both ends of every run of equal
+    values (2 for a constant), min-max decimated to METRIC_POINTS where more."""
+    finite = np.flatnonzero(np.isfinite(values))
+    if not len(finite):
+        return finite
+    ends = np.flatnonzero(np.diff(values[finite]) != 0)
+    kept = finite[np.unique(np.concatenate([[0], ends, ends + 1, [len(finite) - 1]]))]
+    return kept if len(kept) <= METRIC_POINTS else kept[_decimated(values[kept], METRIC_POINTS)]
+
+
+def _sharpness_marks(
+    runs: Sequence[RunView], sharpness: Sequence[Sharpness | None], suffix: str
+) -> list[dict]:
+    """Each run's limit c/η_k dashed in its colour on the sharpness row, and ✕ at its crossing
+    (at λ_max there, or on the line where λ_max is not finite; the hover names the step)."""
+    traces = []
+    for index, (run, sharp) in enumerate(zip(runs, sharpness, strict=False)):
+        if sharp is None:
+            continue
+        label, formula = _escape(run.label), _escape(sharp.formula)
+        kept = _steps_of_changes(sharp.limit)
+        common = {"type": "scatter", "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
+        traces.append(
+            common
+            | {
+                "x": _typed(kept, np.int32),
+                "y": _typed(sharp.limit[kept]),
+                "mode": "lines",
+                "name": f"{run.label}: {sharp.formula}",
+                "legendgroup": f"run-{index}",
+                "showlegend": False,
+                "line": {"color": run.color, "width": 1.2, "dash": "dash"},
+                "hovertemplate": f"{label}<br>step %{{x}}: {formula} = %{{y:.4g}}<extra></extra>",
+            }
+        )
+        if sharp.crossing >= 0:
+            value = float(sharp.lambda_max[np.searchsorted(sharp.steps, sharp.crossing)])
+            traces.append(
+                common
+                | {
+                    "x": [sharp.crossing],
+                    "y": [value if math.isfinite(value) else float(sharp.limit[sharp.crossing])],
+                    "mode": "markers",
+                    "name": f"{run.label}: crossing",
+                    "legendgroup": f"run-{index}",
+                    "showlegend": False,
+                    "marker": {"symbol": "x", "size": 11, "color": run.color},
+                    "hovertemplate": (
+                        f"{label}<br>from step %{{x}} λ_max = %{{y:.4g}} stayed above "
+                        f"{formula} up to the divergence<extra></extra>"
+                    ),
+                }
+            )
+    return traces
+
+
 def metrics_figure(
     runs: Sequence[RunView],
     step: int | None = None,
     *,
     minimum: float | None = None,
     thresholds: Sequence[Threshold | None] = (),
+    sharpness: Sequence[Sharpness | None] = (),
 ) -> go.Figure:
-    """Loss above the minimum, applied learning rate η_k and gradient norm against the step,
-    one colour per run.
+    """Loss above the minimum, applied learning rate η_k, gradient norm and, where `sharpness`
+    is given, the sharpness λ_max against the step, one colour per run.
 
     The loss panel shows f − f* on a log axis (`minimum` is the surface's f*; see `_loss_gap`
     where it is unknown), its hover the loss f itself. η_k uses a log axis when all its values
     are positive, else a linear one; `thresholds[r]` (None: none) draws run r's stability limit
     on η as a dashed line. The gradient norm is always on a log axis; exact zeros drop out.
+    `sharpness[r]` (None: no curve) adds the row "sharpness": λ_max(∇²L(w_k)) at its sampled
+    steps, with its rule's limit (2/η_k for GD) dashed in the run's colour and, where the run
+    diverged, ✕ at its crossing (see `optimizers.sharpness`); a row with every value positive
+    is on a log axis, else a linear one.
     A diverging run leaves through the top of the axes (see `_capped_range`). Curves longer
     than METRIC_POINTS are min-max decimated.
     Plotly cannot drive one animation across two figures, so this figure is not animated: a
@@ -845,29 +1117,34 @@ def metrics_figure(
         t if t is not None and math.isfinite(t.value) and t.value > 0 else None for t in thresholds
     ]
     marks = [np.array([t.value]) for t in limits if t is not None]
-    rows = (  # title, curves, values the axis must also show, the hover's value
-        (gap.title, gap.series, [], "f = %{customdata:.6g}"),
-        ("learning rate η_k", rates, marks, "η_k = %{y:.4g}"),
-        ("gradient norm ‖g‖", [run.trajectory.grad_norm for run in runs], [], "‖g‖ = %{y:.4g}"),
-    )
+    rows = [  # title, curves, their steps (None: 0, 1, …), values the axis must also show, hover
+        (gap.title, gap.series, None, [], "f = %{customdata:.6g}"),
+        ("learning rate η_k", rates, None, marks, "η_k = %{y:.4g}"),
+        ("gradient norm ‖g‖", [r.trajectory.grad_norm for r in runs], None, [], "‖g‖ = %{y:.4g}"),
+    ]
+    sharp = _sharpness_curves(sharpness, len(runs)) if sharpness else None
+    if sharp is not None:
+        rows.append((SHARPNESS_TITLE, sharp.values, sharp.steps, sharp.limits, "λ_max = %{y:.4g}"))
+    height = (1.0 - (len(rows) - 1) * METRIC_GAP) / len(rows)
     data: list[dict] = []
     layout: dict = {
-        "height": 560,
+        "height": METRIC_ROW_PX * len(rows) + 20,
         "margin": {"l": 10, "r": 10, "t": 36, "b": 10},
         "legend": TOP_LEGEND,
         "hovermode": "x unified",
         "uirevision": "metrics",
         "shapes": [],
     }
-    for row, (title, series, shown, hover) in enumerate(rows, start=1):
+    for row, (title, series, steps, shown, hover) in enumerate(rows, start=1):
         suffix = "" if row == 1 else str(row)
         series = [np.asarray(values, dtype=np.float64) for values in series]
-        kind = "linear" if row == 2 and _axis_type([*series, *shown]) == "linear" else "log"
+        linear = row in (2, 4) and _axis_type([*series, *shown]) == "linear"
+        kind = "linear" if linear else "log"
         for index, (run, values) in enumerate(zip(runs, series, strict=True)):
             kept = _decimated(values, METRIC_POINTS)
             trace = {
                 "type": "scatter",
-                "x": _typed(kept, np.int32),
+                "x": _typed(kept if steps is None else steps[index][kept], np.int32),
                 "y": _typed(values[kept]),
                 "xaxis": f"x{suffix}",
                 "yaxis": f"y{suffix}",
@@ -884,10 +1161,10 @@ def metrics_figure(
         y_range = _capped_range([*series, *shown], kind == "log")
         if y_range is None and shown and kind == "log":  # the thresholds clear of the edges
             y_range = _padded_range([*series, *shown])
-        top = 1.0 - (row - 1) * (METRIC_HEIGHT + METRIC_GAP)  # rows stacked from the top
+        top = 1.0 - (row - 1) * (height + METRIC_GAP)  # rows stacked from the top
         layout[f"yaxis{suffix}"] = {
             "anchor": f"x{suffix}",
-            "domain": [top - METRIC_HEIGHT, top],
+            "domain": [max(top - height, 0.0), top],
             "type": kind,
             "title": {"text": title, "font": {"size": 12}},
             "exponentformat": "power",
@@ -895,7 +1172,8 @@ def metrics_figure(
         if y_range is not None:
             layout[f"yaxis{suffix}"]["range"] = y_range
         if kind == "log":
-            layout[f"yaxis{suffix}"] |= _log_ticks([*series, *shown], y_range)
+            below = "→ 0" if row == 2 else None  # a rate decayed below the floor
+            layout[f"yaxis{suffix}"] |= _log_ticks([*series, *shown], y_range, below)
         layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "domain": [0.0, 1.0]}
         if row < len(rows):  # one step axis, labelled on the bottom row
             layout[f"xaxis{suffix}"] |= {"matches": f"x{len(rows)}", "showticklabels": False}
@@ -920,6 +1198,8 @@ def metrics_figure(
     for run, rate, limit in zip(runs, rates, limits, strict=False):
         if limit is not None:
             data.append(_threshold_trace(limit, run.color, rate, max(last_step, 1)))
+    if sharp is not None:
+        data.extend(_sharpness_marks(runs, sharpness, suffix=str(len(rows))))
     return SpecFigure(data, layout)
 
 

@@ -214,3 +214,15 @@ def test_an_open_lesson_is_shown_beside_the_picture_and_closes_by_its_trigger() 
     }
     trigger(at, "close", True)
     assert live_view(at)["view"]["lesson"] is None and "lesson" not in address(at)
+
+
+def test_sams_adversarial_points_are_drawn_with_its_run() -> None:
+    config = RunConfig(surface="rosenbrock", optimizer="sam", lr=1e-4, steps=40)
+    trajectory = run(config)
+    assert "adversarial_point" in trajectory.state
+    view = figures.RunView("1: SAM", figures.PALETTE[0], trajectory, "")
+    layer = figures.live_run(view, 0, SURFACES["rosenbrock"].box)
+    (points,) = [t for t in layer.exit if t["name"] == "1: SAM: adversarial point"]
+    drawn = np.column_stack([decode(points["x"]), decode(points["y"])])
+    expected = trajectory.state["adversarial_point"].astype(np.float32)
+    np.testing.assert_array_equal(drawn, expected)  # 40 steps: every one, all inside the box
