@@ -23,6 +23,17 @@ STATE_NAMES = {
     "mean_square_step": "E[Δw²]",
     "momentum": "momentum m",
     "curvature": "Hessian eigenvalues",
+    "step_size": "step size it used",
+    "evaluations": "evaluations of f (line search)",
+    "adversarial_point": "adversarial point w̃",
+    "averaged_point": "averaged point x (evaluated)",
+    "z_base": "base sequence z",
+    "d": "D (distance estimate)",
+    "step_scale": "step scale it used",
+    "max_distance": "largest distance from w₀",
+    "sq_distance": "squared distance estimate",
+    "bet_fraction": "bet fraction",
+    "scale": "scale S",
 }
 
 

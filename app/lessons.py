@@ -537,8 +537,8 @@ LESSONS: Registry[Lesson] = Registry(
         ),
         look_for=(
             "Run 1 jitters at a loss of about 0.08 over its last 50 steps. Run 2's cosine brings "
-            "it to 0.004 at the end; run 3's averaged point x (the inspector's x_average) ends at "
-            "f = 0.005: within 1.5 times the cosine's and 14 times below run 1's, with no "
+            "it to 0.004 at the end; run 3's averaged point x (open circles on the contour) "
+            "ends at f = 0.005: within 1.5 times the cosine's and 14 times below run 1's, with no "
             "schedule and no end date to plan for."
         ),
         query=(
