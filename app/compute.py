@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.app_session import AppSessionState
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException, StopException
 from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
@@ -82,13 +85,17 @@ def config_from_key(key: ConfigKey) -> RunConfig:
 HEAVY_AT_ONCE = 1  # heavy computations running at once in this process (the machine has 2 cores)
 _HEAVY = threading.BoundedSemaphore(HEAVY_AT_ONCE)
 WAIT_POLL_SECONDS = 0.1
+# Between two chunks, a heavy computation gives way to other sessions' script runs (a light
+# rerun is Python, and XLA spreads a chunk over every core): it pauses while one is in progress,
+# at most GIVE_WAY_SECONDS per chunk, so that a steady light load cannot stall it.
+GIVE_WAY_SECONDS = 0.5
+GIVE_WAY_POLL_SECONDS = 0.005
+_HEAVY_SESSIONS: set[str] = set()  # sessions in `heavy_slot`, computing or waiting for it
 
 
-def stop_requested() -> bool:
-    """Between two chunks of a computation: raise Streamlit's own stop or rerun when the
-    session asked for one (a closed tab, a newer rerun), so that the work stops there and, the
-    cached function having raised, nothing half-done is cached; False otherwise (and outside a
-    script run)."""
+def _stop_or_rerun() -> bool:
+    """Raise Streamlit's own stop or rerun when the session asked for one (a closed tab, a
+    newer rerun); False otherwise (and outside a script run)."""
     ctx = get_script_run_ctx(suppress_warning=True)
     requests = getattr(ctx, "script_requests", None)
     request = None if requests is None else requests.on_scriptrunner_yield()
@@ -99,17 +106,64 @@ def stop_requested() -> bool:
     raise StopException()
 
 
+def _light_runs_elsewhere() -> bool:
+    """Whether a session other than this one, and not in `heavy_slot`, is running its script
+    (Streamlit's session manager; False outside a server, or if its internals change)."""
+    if not Runtime.exists():
+        return False
+    ctx = get_script_run_ctx(suppress_warning=True)
+    own = getattr(ctx, "session_id", None)
+    manager = getattr(Runtime.instance(), "_session_mgr", None)
+    sessions = manager.list_active_sessions() if manager is not None else []
+    return any(
+        info.session.id != own
+        and info.session.id not in _HEAVY_SESSIONS
+        and getattr(info.session, "_state", None) == AppSessionState.APP_IS_RUNNING
+        for info in sessions
+    )
+
+
+def give_way(
+    others_running: Callable[[], bool] = _light_runs_elsewhere,
+    clock: Callable[[], float] = time.monotonic,
+    pause: Callable[[float], None] = time.sleep,
+) -> float:
+    """Pause while `others_running()`, polling every GIVE_WAY_POLL_SECONDS, for at most
+    GIVE_WAY_SECONDS; the seconds paused."""
+    start = clock()
+    while clock() - start < GIVE_WAY_SECONDS and others_running():
+        pause(GIVE_WAY_POLL_SECONDS)
+    return clock() - start
+
+
+def stop_requested() -> bool:
+    """Between two chunks of a computation: first give way to other sessions' runs
+    (`give_way`), then raise Streamlit's own stop or rerun when the session asked for one, so
+    that the work stops there and, the cached function having raised, nothing half-done is
+    cached; False otherwise (and outside a script run)."""
+    give_way()
+    return _stop_or_rerun()
+
+
 @contextmanager
-def heavy_slot(cancelled: Callable[[], bool] = stop_requested) -> Iterator[None]:
+def heavy_slot(cancelled: Callable[[], bool] = _stop_or_rerun) -> Iterator[None]:
     """Hold one of HEAVY_AT_ONCE slots for a heavy computation; while waiting for one, ask
-    `cancelled` every WAIT_POLL_SECONDS (CancelledError when it says stop)."""
-    while not _HEAVY.acquire(timeout=WAIT_POLL_SECONDS):
-        if cancelled():
-            raise CancelledError("stopped while waiting for a free slot")
+    `cancelled` every WAIT_POLL_SECONDS (CancelledError when it says stop). The session counts
+    as heavy meanwhile: others' computations do not give way to it."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    session = getattr(ctx, "session_id", None)
+    if session is not None:
+        _HEAVY_SESSIONS.add(session)
     try:
-        yield
+        while not _HEAVY.acquire(timeout=WAIT_POLL_SECONDS):
+            if cancelled():
+                raise CancelledError("stopped while waiting for a free slot")
+        try:
+            yield
+        finally:
+            _HEAVY.release()
     finally:
-        _HEAVY.release()
+        _HEAVY_SESSIONS.discard(session)
 
 
 # Trajectories, cached within a byte budget: each cache's entry count is its share of

@@ -147,6 +147,13 @@ class CompiledCache:
 
         return cached
 
+    def holds(self, function: Callable[..., object], *args: Hashable) -> bool:
+        """Whether an entry of `function` (as decorated by this cache) whose arguments begin
+        with `args` is held: its program has been built."""
+        key = (f"{function.__module__}.{function.__qualname__}", *args)
+        with self.lock:
+            return any(k[: len(key)] == key for k in self.entries)
+
     def _evict(self, name: str) -> None:
         """Drop least recently used entries: all functions' while over the byte budget (the
         newest stays), then `name`'s own while over its count."""

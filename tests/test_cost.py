@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+
 import numpy as np
 import pytest
 
 from optimizers import cost, engine
 from optimizers.engine import SUMMARY_CHUNK, CancelledError, RunConfig, summarize
+from surfaces.base import Surface
 from surfaces.dataset import Points, data_surface
 from surfaces.formula import formula_surface
 
@@ -87,6 +93,78 @@ def test_an_over_budget_race_names_the_steps_that_fit() -> None:
     assert not cost.fits(cost.race_seconds([RunConfig(surface, "gd", lr=0.1, steps=most + 1)] * 6))
 
 
+# A cold request's compilation.
+
+
+def _new_surfaces(tag: int) -> dict[str, Surface]:
+    """A typed formula and a data set that no other test builds, so their programs are cold."""
+    x = np.random.default_rng(tag).normal(size=300)
+    terms = "+".join(f"sin({i}*x)*cos(y-{i})" for i in range(1, 12))
+    return {
+        "formula": formula_surface(f"{terms} + {tag}/977*(x^2 + y^2)"),
+        "data": data_surface(Points(tuple(x), tuple(2 * x + 1 + 0.3 * np.sin(7 * x)))),
+    }
+
+
+def _cpu(call: Callable[[], object]) -> float:
+    start = time.process_time()
+    call()
+    return time.process_time() - start
+
+
+@pytest.mark.parametrize(
+    ("program", "surface", "optimizer", "batch"),
+    [
+        ("trajectory", "formula", "adam", None),
+        ("trajectory", "data", "newton", 7.0),
+        ("summary", "formula", "gd", None),
+        ("summary", "data", "momentum", 7.0),
+        ("rates", "formula", "newton", None),
+        ("rates", "data", "adam", None),
+    ],
+)
+def test_a_cold_request_counts_its_compilation_within_2x(
+    program: cost.Program, surface: str, optimizer: str, batch: float | None
+) -> None:
+    # Measured: the first call's CPU seconds less the second's (the same work, compiled).
+    modifiers = {} if batch is None else {"batch_size": batch}
+    the_surface = _new_surfaces(int(time.time_ns() % 1_000_000))[surface]
+    config = RunConfig(the_surface, optimizer, lr=1e-3, steps=300, modifiers=modifiers)
+    rates = np.geomspace(1e-4, 1e-2, 100)
+    call, estimate = {
+        "trajectory": (partial(engine.run, config), partial(cost.race_seconds, [config])),
+        "summary": (
+            partial(summarize, config, {"lr": rates}),
+            partial(cost.sweep_seconds, config, len(rates)),
+        ),
+        "rates": (
+            partial(engine.run_with_rates, config, rates),
+            partial(cost.range_seconds, config, len(rates)),
+        ),
+    }[program]
+    scanned = replace(config, steps=len(rates)) if program == "rates" else config
+    assert not cost.compiled(scanned, program)
+    cold = estimate()
+    measured = _cpu(call) - _cpu(call)
+    assert cost.compiled(scanned, program)
+    assert 0.5 <= cold.compile / measured <= 2.0, (cold.compile, measured)
+    warm = estimate()
+    assert warm.compile == 0.0
+    assert warm.seconds == pytest.approx(cold.seconds - cold.compile)
+
+
+def test_a_race_compiles_each_new_kernel_once() -> None:
+    surfaces = _new_surfaces(int(time.time_ns() % 1_000_000) + 1)
+    shared = [RunConfig(surfaces["formula"], "adam", lr=lr, steps=300) for lr in (1e-3, 1e-2)]
+    other = RunConfig(surfaces["formula"], "gd", lr=1e-3, steps=300)
+    one = cost.compile_seconds(shared[0], "trajectory")
+    assert cost.race_seconds(shared).compile == pytest.approx(one)  # two rates, one kernel
+    both = one + cost.compile_seconds(other, "trajectory")
+    assert cost.race_seconds([*shared, other]).compile == pytest.approx(both)
+    engine.run(shared[1])
+    assert cost.race_seconds([*shared, other]).compile == pytest.approx(both - one)
+
+
 # Chunked cancellation in the engine.
 
 
@@ -133,3 +211,11 @@ def test_an_uncancelled_summary_runs_every_chunk_and_matches_one_call(
     parts = [summarize(config, {"start": starts[i : i + 700]}) for i in range(0, len(starts), 700)]
     for name, column in whole._asdict().items():
         np.testing.assert_array_equal(column, np.concatenate([getattr(p, name) for p in parts]))
+
+
+def test_a_first_calls_compilation_is_allowed_on_top_of_the_budget_once() -> None:
+    budget, allowance = cost.BUDGET_SECONDS, cost.COMPILE_ALLOWANCE
+    assert cost.fits(cost.Estimate(budget + 2.2, "a cold Newton map", 2.2))  # work = budget
+    assert not cost.fits(cost.Estimate(budget + 2.3, "too much work", 2.2))
+    assert not cost.fits(cost.Estimate(1.0 + allowance + 0.1, "a huge compile", allowance + 0.1))
+    assert cost.fits(cost.Estimate(budget, "warm", 0.0))
