@@ -288,6 +288,13 @@ def family_blob(
     return made.id, made.payload
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def family_refusal(key: compute.ConfigKey, rates: tuple[float, ...]) -> str | None:
+    """Why the family of `key` at `rates` would be over the budget (None: it fits)."""
+    config = compute.config_from_key(key)
+    return cost.race_refusal([replace(config, lr=rate) for rate in rates])
+
+
 def outcome_words(status: Status) -> tuple[str, str]:
     """What a scrubbed member says, in the committed run's case: words and a tone."""
     if status.outcome == "max_steps":
@@ -347,12 +354,11 @@ def _control(setup: RunSetup, trajectory: Trajectory, color: str, minimum: float
     if control["mode"] == "hide":
         return _Control(control, None)
     rates = _rates(setup.run_id, config, lr, threshold.value if threshold else None)
-    members = [replace(config, lr=float(r)) for r in rates]
-    refusal = cost.race_refusal(members)
+    key = compute.config_key(replace(config, lr=None))
+    refusal = family_refusal(key, tuple(float(r) for r in rates))
     if refusal is not None:
         control["note"] = f"No live scrub for this run: {refusal}"
         return _Control(control, None)
-    key = compute.config_key(replace(config, lr=None))
     try:
         made = Blob(*family_blob(key, tuple(float(r) for r in rates), minimum))
     except ValueError as error:
