@@ -44,10 +44,13 @@ VALLEY_COLOR = PALETTE[2]
 STEPS_COLORSCALE = "Viridis"
 
 
-def _loss_axis(values: np.ndarray) -> str:
-    """Log where every finite value is positive, else linear."""
+def _loss_axis(values: np.ndarray) -> dict:
+    """Log where every finite value is positive (its bottom at a floor where values go far
+    lower, see `figures.floored_log_axis`), else linear."""
     finite = values[np.isfinite(values)]
-    return "log" if len(finite) and (finite > 0).all() else "linear"
+    if len(finite) and (finite > 0).all():
+        return {"type": "log", **figures.floored_log_axis(finite)}
+    return {"type": "linear"}
 
 
 def _rate_ticks(lrs: np.ndarray) -> dict:
@@ -60,21 +63,27 @@ def threshold_label(formula: str, exact: bool) -> str:
     return formula if exact else f"{formula} at the start (estimate)"
 
 
-def _add_rate_line(fig: go.Figure, rate: float, label: str, color: str, dash: str) -> None:
-    """A vertical line at `rate` across every panel, named in the legend (not by an annotation:
-    lines close together would print their labels over each other)."""
+def _add_rate_line(
+    fig: go.Figure, rate: float, label: str, color: str, dash: str, on_axis: bool = True
+) -> None:
+    """A vertical line at `rate` across every panel (`on_axis`; else none), named in the legend
+    (not by an annotation: lines close together would print their labels over each other)."""
     line = {"color": color, "dash": dash, "width": 1.5}
-    fig.add_vline(x=rate, line=line)
+    if on_axis:
+        fig.add_vline(x=rate, line=line)
     fig.add_scatter(x=[None], y=[None], mode="lines", name=label, line=line, row=1, col=1)
 
 
 def _add_threshold_line(fig: go.Figure, critical: Threshold | None, lrs: np.ndarray) -> None:
-    """The critical rate (e.g. 2/λ_max) as a dashed vertical line, where it lies within `lrs`."""
-    if critical is not None and len(lrs) and lrs[0] <= critical.value <= lrs[-1]:
-        label = threshold_label(critical.formula, critical.exact)
-        _add_rate_line(
-            fig, critical.value, f"{label} = {critical.value:.4g}", THRESHOLD_COLOR, "dash"
-        )
+    """The critical rate (e.g. 2/λ_max) as a dashed vertical line where it lies within `lrs`;
+    beyond them, named in the legend only, with the side it lies on."""
+    if critical is None or not len(lrs):
+        return
+    label = f"{threshold_label(critical.formula, critical.exact)} = {critical.value:.4g}"
+    inside = lrs[0] <= critical.value <= lrs[-1]
+    if not inside:
+        label += f" ({'above' if critical.value > lrs[-1] else 'below'} the rates shown)"
+    _add_rate_line(fig, critical.value, label, THRESHOLD_COLOR, "dash", inside)
 
 
 def sweep_figure(sweep: Sweep, current_lr: float | None = None) -> go.Figure:
@@ -138,7 +147,7 @@ def sweep_figure(sweep: Sweep, current_lr: float | None = None) -> go.Figure:
     fig.update_xaxes(type="log", exponentformat="power")
     fig.update_xaxes(title_text="learning rate η₀ (click a point to run it)", row=3, col=1)
     for row, values in ((1, sweep.final_loss[~diverged]), (2, sweep.best_loss)):
-        fig.update_yaxes(type=_loss_axis(values), exponentformat="power", row=row, col=1)
+        fig.update_yaxes(exponentformat="power", row=row, col=1, **_loss_axis(values))
     for row, title in ((1, "final loss"), (2, "best loss"), (3, "steps")):
         fig.update_yaxes(title_text=title, row=row, col=1)
     fig.update_layout(
@@ -330,10 +339,10 @@ def range_curve_figure(test: RangeTest, critical: Threshold | None = None) -> go
     ):
         if rate is not None:
             _add_rate_line(fig, rate, f"{name}: η = {rate:.3g}", color, "dashdot")
-    _add_threshold_line(fig, critical, lrs)
+    _add_threshold_line(fig, critical, test.lrs)  # the axis grows to it, past a blow-up
     fig.update_xaxes(type="log", exponentformat="power")
     fig.update_xaxes(title_text="learning rate η_k (grows every step)", row=2, col=1)
-    fig.update_yaxes(type=_loss_axis(loss), title_text="loss", exponentformat="power", row=1)
+    fig.update_yaxes(title_text="loss", exponentformat="power", row=1, **_loss_axis(loss))
     fig.update_yaxes(title_text="smoothed log-loss", row=2, col=1)
     fig.update_layout(
         template="plotly_white",
@@ -347,10 +356,11 @@ def range_curve_figure(test: RangeTest, critical: Threshold | None = None) -> go
     return fig
 
 
-def _plane_layout(box: tuple[float, float, float, float], key: str) -> dict:
-    """The race contour's plane (figures.plane_layout), shorter, without its room for the
-    animation controls, on the white template (these figures are validated go.Figures)."""
-    return figures.plane_layout(box, key) | {
+def _plane_layout(surface: Surface, key: str) -> dict:
+    """The race contour's plane over the surface's box (figures.plane_layout), shorter, without
+    its room for the animation controls, on the white template (validated go.Figures)."""
+    box = surface.box
+    return figures.plane_layout(box, key, figures.equal_scale(surface, box)) | {
         "template": "plotly_white",
         "height": 560,
         "margin": {"l": 10, "r": 10, "t": 44, "b": 10},
@@ -377,7 +387,7 @@ def range_path_figure(
     blow-up (points outside the box left out), with the positions where the rate reached each
     suggestion."""
     fig = go.Figure([layer.trace, *figures.critical_traces(points)])
-    fig.update_layout(_plane_layout(surface.box, f"analysis-range:{surface.key}"))
+    fig.update_layout(_plane_layout(surface, f"analysis-range:{surface.key}"))
     fig.add_layout_image(layer.image)
     path = in_view(test.positions[: test.stop + 1], surface.box)
     fig.add_scatter(
@@ -474,5 +484,5 @@ def basin_figure(
             name="current start",
             marker={"symbol": "circle-open", "size": 14, "color": "black", "line": {"width": 3}},
         )
-    fig.update_layout(_plane_layout(surface.box, f"analysis-basins:{surface.key}"))
+    fig.update_layout(_plane_layout(surface, f"analysis-basins:{surface.key}"))
     return fig

@@ -28,8 +28,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from app import inspector
 from app.state import FORMULA_BOX_KEYS, START_LIMIT, coerce
 from app.text import code, plain
+from optimizers.engine import Trajectory
 from surfaces.base import Surface
 from surfaces.dataset import (
     DEFAULT_POINTS,
@@ -54,6 +56,7 @@ from surfaces.formula import (
 _GOOD_FORMULA, _GOOD_BOX = "_formula_good", "_formula_box_good"
 _CURRENT_POINTS, _UPLOADED = "_data_current", "_data_uploaded"
 _UPLOAD_ERROR, _LINK_ERROR = "_data_upload_error", "_data_link_error"
+_FITTED = "_data_fitted"  # the recipe of the data surface last fitted, to see new data
 
 
 class FitLine(NamedTuple):
@@ -273,6 +276,7 @@ def data_controls(disabled: bool = False) -> Surface | None:
         st.caption("Still fitting the last valid table.")
         points = current
     state[_CURRENT_POINTS] = points
+    _start_at_new_data(surface)
     link = encode_points(points)
     if link is None:
         st.caption(f"{len(points.x):,} points: too many to travel in a shared link.")
@@ -282,6 +286,17 @@ def data_controls(disabled: bool = False) -> Surface | None:
             f"{LINK_DIGITS} significant digits."
         )
     return surface
+
+
+def _start_at_new_data(surface: Surface) -> None:
+    """New data (or x standardised or not) move the start point to the new surface's preset
+    start, in the corner region of its box (see `surfaces.dataset`): the old (w, b) means
+    nothing for them and may lie far outside the new box. The first fit of a session keeps the
+    start its link gave."""
+    state = st.session_state
+    if state.get(_FITTED) not in (None, surface.recipe):
+        state["x0"], state["y0"] = surface.starts[0]
+    state[_FITTED] = surface.recipe
 
 
 def data_link_value() -> str | None:
@@ -300,11 +315,27 @@ def current_points() -> Points | None:
 # The data panel.
 
 
+def fit_lines(
+    runs: Sequence[tuple[str, str, Trajectory]], step: int | None = None
+) -> list[FitLine]:
+    """Each started run's (label, colour, trajectory) as its line (w, b) at `step` (clamped to
+    the steps it kept), or at its last kept step where `step` is None: the fit it ended with,
+    which the data panel shows by default."""
+    fits = []
+    for label, color, trajectory in runs:
+        if inspector.started(trajectory):
+            last = len(trajectory.positions) - 1
+            shown = inspector.clamp_step(trajectory, last if step is None else step)
+            fits.append(FitLine(label, color, *trajectory.positions[shown]))
+    return fits
+
+
 def data_panel_figure(
     points: Points, fits: Sequence[FitLine], standardise: bool = False, step: int | None = None
 ) -> go.Figure:
-    """The points and each run's line y = w x + b at the shown step (in the data's own x
-    units when x is standardised for the fit), plus the least-squares line dotted."""
+    """The points and each run's line y = w x + b at the shown step (None: each run's last,
+    see `fit_lines`; in the data's own x units when x is standardised for the fit), plus the
+    least-squares line dotted."""
     x, y = points.arrays()
     figure = go.Figure()
     figure.add_trace(
@@ -336,7 +367,9 @@ def data_panel_figure(
                 hovertemplate=f"w={w:.4g}, b={b:.4g}<extra></extra>",
             )
         )
-    title = "Data and fitted lines" + ("" if step is None else f" at step {step}")
+    title = "Data and fitted lines " + (
+        "at each run's last step" if step is None else f"at step {step}"
+    )
     span = float(y.max() - y.min()) or 1.0
     figure.update_layout(
         title={"text": title, "x": 0},

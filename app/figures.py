@@ -816,9 +816,51 @@ def _state_points(run: RunView, index: int, name: str, points: np.ndarray, box: 
     }
 
 
-def live_run(run: RunView, index: int, box: Box) -> RunLayer:
+STEP_ARROWS = {  # state entry → its label; drawn as −entry, the way it pushes the step
+    "velocity": "−v (velocity)",
+    "momentum": "−m (momentum)",
+    "m_hat": "−m̂ (mean gradient)",
+}
+
+
+def _step_arrows(run: RunView, index: int, step: int) -> list[dict]:
+    """At the inspected `step`, arrows from w_k: the update Δw_k itself, and the directions of
+    −∇f(w_k) and of the rule's momentum-like state (−v, −m̂), drawn at the update's length so
+    that they compare by direction."""
+    t = run.trajectory
+    if not 0 <= step < len(t.update):
+        return []
+    start, update = np.asarray(t.positions[step], float), np.asarray(t.update[step], float)
+    length = float(np.linalg.norm(update))
+    if not math.isfinite(length) or length == 0:
+        return []
+    pushes = [("update Δw_k", update, "solid")]
+    vectors = {"−∇f (direction)": t.grad[step]}
+    vectors |= {text: t.state[key][step] for key, text in STEP_ARROWS.items() if key in t.state}
+    for label, vector in vectors.items():
+        norm = float(np.linalg.norm(vector))
+        if math.isfinite(norm) and norm > 0:
+            pushes.append((label, -np.asarray(vector, float) / norm * length, "dot"))
+    return [
+        {
+            "type": "scatter",
+            "x": [start[0], start[0] + push[0]],
+            "y": [start[1], start[1] + push[1]],
+            "mode": "lines+markers",
+            "name": f"{run.label}: {label} at step {step}",
+            "legendgroup": f"run-{index}",
+            "showlegend": False,
+            "line": {"color": run.color, "width": 2.5 if dash == "solid" else 1.8, "dash": dash},
+            "marker": {"symbol": ["circle", "arrow"], "angleref": "previous", "size": [1, 11]},
+            "hovertemplate": f"{_escape(run.label)}<br>{label} at step {step}<extra></extra>",
+        }
+        for label, push, dash in pushes
+    ]
+
+
+def live_run(run: RunView, index: int, box: Box, step: int | None = None) -> RunLayer:
     """Run `index` on the live plane (see `RunLayer`): its points kept in the optimizer's state
-    ("…_point") are drawn with its exit marker."""
+    ("…_point") are drawn with its exit marker, and at an inspected `step` its arrows."""
     geometry = _RunGeometry.of(run.trajectory, box)
     exit_marker, annotations = _exit_layers([run], [geometry], box)
     exit_marker += [
@@ -826,6 +868,7 @@ def live_run(run: RunView, index: int, box: Box) -> RunLayer:
         for name, values in run.trajectory.state.items()
         if name.endswith("_point")
     ]
+    exit_marker += _step_arrows(run, index, step) if step is not None else []
     steps = geometry.full_steps
     points = geometry.positions[steps] if len(steps) else np.empty((0, 2))
     lo, hi = _grown(box)

@@ -196,9 +196,12 @@ def _split_metrics(figure: Any, count: int) -> tuple[list[list[dict]], dict]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _run_layer(key: compute.ConfigKey, label: str, color: str, index: int, box: tuple) -> dict:
+def _run_layer(
+    key: compute.ConfigKey, label: str, color: str, index: int, box: tuple, step: int | None
+) -> dict:
     trajectory, sentence = compute.run(key)
-    layer = figures.live_run(figures.RunView(label, color, trajectory, sentence), index, box)
+    view = figures.RunView(label, color, trajectory, sentence)
+    layer = figures.live_run(view, index, box, step)
     return {
         "plane": [_lean(t) for t in layer.plane],
         "exit": layer.exit,
@@ -445,7 +448,7 @@ def show(
     metric_traces, metrics_layer = _split_metrics(compute.metrics_figure(drawn, step), len(drawn))
     box = tuple(compute.surface_of(surface).box)
     for index, (key, label, color) in enumerate(drawn):
-        layer = _run_layer(key, label, color, index, box)
+        layer = _run_layer(key, label, color, index, box, step or None)  # 0: no arrows
         runs.append(blob(layer | {"metrics": metric_traces[index]}))
         made = _control(by_key[key], compute.run(key)[0], color, minimum)
         controls.append(made.control)

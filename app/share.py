@@ -40,6 +40,13 @@ def share_panel(page: PageState) -> None:
     """The link to this exact setup, and (on demand) a classroom version of it."""
     st.markdown("Whoever opens this link sees these runs, computed the same way:")
     st.code(link_to(to_query(page)), language=None, wrap_lines=True)
+    _classroom_link(page)
+
+
+@st.fragment
+def _classroom_link(page: PageState) -> None:
+    """The classroom-link builder reruns alone (a fragment): its checkboxes change a link to
+    copy, not the page, its own link or any other view."""
     if st.toggle("Make a classroom link", key="class_builder"):
         room = _classroom_builder(page.classroom)
         st.markdown("Students who open this link see only what you left unchecked:")

@@ -10,7 +10,8 @@ Each step k, from w_k:
           (on a surface with data, ∇L_k may be that of a seeded mini-batch B_k instead:
            ∇[(1/|B_k|) Σ_{i∈B_k} ℓ(w_k; x_i, y_i) + (λ₂/2)‖w_k‖²], B_k drawn without replacement)
     g_k ← clip(g_k, ±c),  g_k ← g_k · min(1, C/‖g_k‖)   optional clipping by value / global norm
-    d_k = optimizer direction from g_k            (optax transformation at unit rate)
+    d_k = optimizer direction from g_k            (optax transformation at unit rate; a rule with
+          extra arguments also gets L_k, ∇L_k and L of the stepped objective, η_k and f*)
     w_{k+1} = w_k − η_k (d_k + λ_w w_k)          scheduled η_k, decoupled weight decay λ_w
 """
 
@@ -230,6 +231,10 @@ def _finite_number(value: object, name: str, low: float, high: float) -> float:
 
 
 _GROUPS = ("run", "start", "hyper", "schedule", "warmup", "modifiers", "surface")
+# f* of the surface at its parameters (0 where no global minimum is known), in the numbers of a
+# rule that takes extra arguments: Polyak's step and MoMo descend towards it. (`summarize`
+# varying surface parameters keeps the base configuration's f*.)
+FLOOR = "run.floor"
 
 
 def _specs(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec):
@@ -247,7 +252,8 @@ def _specs(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec):
 def _layout(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec) -> tuple[str, ...]:
     groups = _specs(surface, optimizer, schedule)
     named = tuple(f"{group}.{spec.name}" for group, specs in groups.items() for spec in specs)
-    return ("lr", "steps", "start.x", "start.y", *named)
+    floor = (FLOOR,) if optimizer.extra_args else ()
+    return ("lr", "steps", "start.x", "start.y", *named, *floor)
 
 
 def plan(config: RunConfig) -> _Plan:
@@ -284,6 +290,10 @@ def plan(config: RunConfig) -> _Plan:
         if values:  # the defaults are in place already
             for name, value in resolve(values).items():
                 numbers[index[f"{group}.{name}"]] = value
+    the_plan = _Plan(surface, optimizer, schedule, layout, numbers, steps)
+    if optimizer.extra_args:
+        floor = surface.minimum_value(_surface_params(the_plan))
+        numbers[index[FLOOR]] = 0.0 if floor is None else floor
     return _Plan(surface, optimizer, schedule, layout, numbers, steps)
 
 
@@ -300,7 +310,8 @@ def _index(layout: tuple[str, ...]) -> dict[str, int]:
 def _defaults(surface: Surface, optimizer: OptimizerSpec, schedule: ScheduleSpec) -> np.ndarray:
     """Every number at its default, in layout order (the run's own four are filled in later)."""
     specs = _specs(surface, optimizer, schedule).values()
-    return np.array([0.0] * 4 + [spec.default for group in specs for spec in group])
+    floor = [0.0] if optimizer.extra_args else []
+    return np.array([0.0] * 4 + [spec.default for group in specs for spec in group] + floor)
 
 
 Numbers = dict[str, dict[str, jax.Array]]  # group → name → value, as `_unpack` returns them
@@ -484,7 +495,9 @@ def _stepper(
 ) -> Callable[..., tuple[_State, _Seen, object]]:
     """`step(state, k, noise_k, rate)`: moves w_k to w_{k+1}; returns the new state, what it saw,
     and the optimizer's state after the step. `order` is the run's `batch_order` when batched.
-    A given `rate` is η_k itself (the schedule, warmup and plateau cuts are then not used)."""
+    A given `rate` is η_k itself (the schedule, warmup and plateau cuts are then not used).
+    A rule with `extra_args` gets value=L(w_k), grad=∇L(w_k) and value_fn=L of the objective
+    stepped (the mini-batch's where batched; no noise, no clipping), rate=η_k and floor=f*."""
     surface, optimizer, schedule = kernel.surface, kernel.optimizer, kernel.schedule
     mods, warm = p["modifiers"], p["warmup"]
     tx = optimizer.build(p["hyper"])
@@ -516,8 +529,8 @@ def _stepper(
             assert order is not None
             weights = _batch_weights(order, samples.size, mods["batch_size"], mods["batch_seed"], k)
             stepped = functools.partial(batch_objective, weights=weights)
-        g = grad if samples is None else jax.grad(stepped)(w)
-        g = g if noise is None else g + noise
+        value, exact = (loss, grad) if samples is None else jax.value_and_grad(stepped)(w)
+        g = exact if noise is None else exact + noise
         g = jnp.clip(g, -clip_value, clip_value)
         g = g * jnp.minimum(1.0, clip_norm / jnp.linalg.norm(g))
         lr = with_warmup(scheduled, k, warm["warmup_steps"], warm["warmup_start"])
@@ -527,6 +540,9 @@ def _stepper(
             plateau = plateau_update(plateau, loss, p["schedule"])
             lr = lr * plateau.scale
         extra = {"hessian": jax.hessian(stepped)(w)} if optimizer.needs_hessian else {}
+        if optimizer.extra_args:  # the stepped objective, noise-free, and the run's own numbers
+            extra |= {"value": value, "grad": exact, "value_fn": stepped}
+            extra |= {"rate": lr, "floor": p["run"]["floor"]}
         direction, opt_state = tx.update(g, opt_state, w, **extra)
         update = -lr * (direction + mods["weight_decay"] * w)
         seen = _Seen(w, loss, grad + mods["weight_decay"] * w, lr, update)
@@ -946,8 +962,8 @@ def summarize(
     if len(sizes) != 1 or 0 in sizes:
         raise ValueError("every grid entry must hold the same positive number of values")
     for name, values in columns.items():
-        if name not in base.layout or name == "steps":
-            variable = ", ".join(n for n in base.layout if n != "steps")
+        if name not in base.layout or name in ("steps", FLOOR):
+            variable = ", ".join(n for n in base.layout if n not in ("steps", FLOOR))
             raise ValueError(f"cannot vary {name!r}; it can be one of: {variable}")
         low, high = _bounds(base, name)
         if not (np.isfinite(values).all() and (values >= low).all() and (values <= high).all()):

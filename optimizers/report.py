@@ -21,6 +21,7 @@ from optimizers.engine import (
     plan,
     stochastic,
 )
+from optimizers.sharpness import path_sharpness
 
 PLATEAU_GRADIENT = 1e-3  # a gradient norm this small, far from any known point, is a plateau
 NEAR = 0.01  # "near" a known point: within this fraction of the plot box's diagonal
@@ -231,9 +232,10 @@ def _cause(
 ) -> str:
     """Why a run blew up from step k (the lowest loss before it did), first that applies:
     a point outside f's domain; on a quadratic, η above the rule's exact limit; one step from
-    inside the view longer than the box's diagonal (a single huge gradient); a local sharpness
-    λ_max(∇²f(w_k)) above the rule's limit for η_k (GD: 2/η_k; adaptive rules: their largest
-    effective rate −Δw/∇f); else the steps just grew."""
+    inside the view longer than the box's diagonal (a single huge gradient); the sharpness
+    λ_max(∇²L(w_c)) above the rule's limit for η_c from the crossing c on to the end (GD: 2/η_c,
+    see `optimizers.sharpness`; adaptive rules at step k: their largest effective rate −Δw/∇f
+    above 2/λ_max); else the steps just grew."""
     the_plan = plan(config)
     status, surface, t = trajectory.status, the_plan.surface, trajectory
     if status.escape == "undefined":
@@ -243,6 +245,14 @@ def _cause(
     w = tuple(float(v) for v in t.positions[k])
     rate = float(t.lr[k]) if k < len(t.lr) else float(the_plan.numbers[the_plan.layout.index("lr")])
     limit = critical_rate(surface, config.optimizer, w, config.hyper, config.surface_params)
+    sharp = path_sharpness(t, config) if limit is not None else None
+    c = sharp.crossing if sharp is not None else -1
+    if limit is not None and limit.exact and c > 0:
+        return (
+            f"from step {c} the learning rate η_k = {_f(t.lr[c])} is above "
+            f"{THRESHOLD_FORMULAS[config.optimizer]} = {_f(limit.value)} (✕ on the sharpness "
+            "row), so every step overshoots further."
+        )
     if limit is not None and limit.exact and rate > limit.value:
         return (
             f"the learning rate {_f(rate)} is above {THRESHOLD_FORMULAS[config.optimizer]} = "
@@ -257,11 +267,14 @@ def _cause(
             f"a single huge gradient, ‖∇f‖ = {_f(t.grad_norm[k])} at step {k}, {_at(w)}, threw "
             f"it {_f(jump)} in one step."
         )
-    if limit is not None and rate > limit.value:
+    if sharp is not None and c >= 0:
+        lambda_c = float(sharp.lambda_max[np.searchsorted(sharp.steps, c)])
+        rate_c = float(t.lr[c])
         return (
-            f"from step {k} at {_at(w)} the local sharpness λ_max = {_f(limit.lambda_max)} of "
-            f"the Hessian put η_k = {_f(rate)} above {THRESHOLD_FORMULAS[config.optimizer]} = "
-            f"{_f(limit.value)}, so each step overshot further."
+            f"from step {c} at {_at(t.positions[c])} the local sharpness λ_max = {_f(lambda_c)} "
+            f"of the Hessian put η_k = {_f(rate_c)} above {THRESHOLD_FORMULAS[config.optimizer]}"
+            f" = {_f(sharp.limit[c] * rate_c / lambda_c)}, and λ_max stayed above "
+            f"{sharp.formula} to the end (✕ on the sharpness row), so each step overshot further."
         )
     if limit is None and k < len(t.effective_lr):
         lambda_max = float(hessian_eigenvalues(surface, w, config.surface_params)[-1])

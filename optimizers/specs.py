@@ -44,6 +44,9 @@ class OptimizerSpec:
     show_state: Callable[[optax.OptState], dict[str, jax.Array]]
     hyper: tuple[ParamSpec, ...] = ()
     needs_hessian: bool = False  # update() then takes the keyword argument hessian=∇²f(w_k)
+    # update() then also takes value=L(w_k), grad=∇L(w_k) and value_fn=L of the objective the
+    # step descends (a mini-batch's where batched), rate=η_k and floor=f* (see engine._stepper)
+    extra_args: bool = False
     group: str = "classic"  # a key of OPTIMIZER_GROUPS: where the picker lists the rule
     reference: str = ""  # the paper or book that introduced the rule, and its year
 

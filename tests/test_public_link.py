@@ -99,6 +99,13 @@ def test_error_details_are_hidden_from_visitors() -> None:
     assert config["client"]["showErrorDetails"] == "none"
 
 
+def test_visitors_get_the_viewers_toolbar() -> None:
+    """No Deploy, Rerun or Clear cache for students, on localhost too (a browser checks the
+    button: tests/browser/test_toolbar_browser.py)."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["toolbarMode"] == "viewer"
+
+
 STARTS = [
     ({"formula": "x*0/0"}, "f is undefined at the start (2.4, 1.8)"),
     ({"formula": "x^1e9"}, "f is not finite at the start (2.4, 1.8) (it overflows)"),

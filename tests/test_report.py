@@ -317,7 +317,8 @@ def test_local_sharpness_on_rosenbrock_uses_the_hessian_where_it_began() -> None
     assert describe(t, config).endswith(
         f"Cause: from step 0 at {numbers(t.positions[0])} the local sharpness λ_max = "
         f"{lambda_max:.4g} of the Hessian put η_k = 0.003 above 2/λ_max = "
-        f"{2 / lambda_max:.4g}, so each step overshot further."
+        f"{2 / lambda_max:.4g}, and λ_max stayed above 2/η_k to the end (✕ on the sharpness "
+        "row), so each step overshot further."
     )
 
 

@@ -29,7 +29,7 @@
   const BLOB_EVENT = "descent-live-blob";
   const TYPES = { f4: Float32Array, f8: Float64Array, i4: Int32Array, u2: Uint16Array, u1: Uint8Array };
   const FAST = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
-  const CONFIG = { displaylogo: false, responsive: false, doubleClick: "reset" };
+  const CONFIG = { displaylogo: false, responsive: false, doubleClick: "reset", showSendToCloud: false }; // no "Share chart..." upload button
   const OUTCOME_WORDS = ["converges", "diverges", "still moving"];
   const OUTCOME_TONES = ["good", "bad", "open"];
 
@@ -213,6 +213,11 @@
       }));
       this.lastStep = Math.max(0, ...this.runs.map((r) => r.last_step));
       this.stepInput.max = this.lastStep;
+      // One step for the picture, the inspector and the curves: a step chosen elsewhere (the
+      // inspector's slider, a link) is shown too; the full paths otherwise.
+      const moved = this.dataStep !== undefined && data.step !== this.dataStep && data.step > 0;
+      this.dataStep = data.step;
+      if (moved) this.heldStep = Math.min(data.step, this.lastStep);
       const held = this.heldStep !== null && data.step === this.heldStep && this.heldStep < this.lastStep;
       this.stepInput.value = held ? this.heldStep : this.lastStep;
       this.stepLabel.textContent = `step ${this.stepInput.value}`;

@@ -17,13 +17,16 @@ from app.analysis_figures import PICKER_NAME
 from tests.browser.test_browser import (
     CLICK_WAIT_MS,
     GRAPH,
+    JS_PATH,
     JS_SETTLED,
-    JS_SLIDER,
+    LIVE,
     LOAD_TIMEOUT_MS,
     TIMEOUT_MS,
     click_until,
     open_app,
+    path,
     play,
+    step,
     wait_idle,
 )
 
@@ -78,7 +81,9 @@ def click_point(
     target = page.evaluate(JS_TARGET, [chart(key), trace, share, column_share])
     click_until(
         page, chart(key), (target["px"], target["py"]),
-        lambda: page.wait_for_selector(GRAPH, timeout=CLICK_WAIT_MS),
+        lambda: page.wait_for_selector(
+            f"{LIVE}[data-revision]", state="attached", timeout=CLICK_WAIT_MS
+        ),
     )  # fmt: skip
     return target["customdata"], target["near"]
 
@@ -122,33 +127,36 @@ def test_a_basin_cell_sets_the_start(page) -> None:
         pytest.approx(x, rel=1e-3),
         pytest.approx(y, rel=1e-3),
     )
-    first = page.evaluate(
-        "(sel) => { const t = document.querySelector(sel)._fullData.find("
-        "t => (t.legendgroup || '').startsWith('run-') && t.mode === 'lines');"
-        "return [t.x[0], t.y[0]]; }",
-        GRAPH,
+    page.wait_for_function(
+        f"([x, y]) => {{ const [px, py] = ({JS_PATH})({GRAPH!r});"
+        " return Math.abs(px[0] - x) < 1e-3 && Math.abs(py[0] - y) < 1e-3; }",
+        arg=[x, y],
+        timeout=TIMEOUT_MS,
     )
-    assert first == [pytest.approx(x, abs=1e-3), pytest.approx(y, abs=1e-3)]
+    drawn_x, drawn_y = path(page)
+    assert [drawn_x[0], drawn_y[0]] == [pytest.approx(x, abs=1e-3), pytest.approx(y, abs=1e-3)]
 
 
 def test_play_pause_speed_and_slider_in_quick_succession_leave_no_page_error(page) -> None:
     open_app(page)
-    button = f"{GRAPH} .updatemenu-button"
-    rail = page.locator(f"{GRAPH} .slider-rail-rect")
+    rail = page.locator("input.dl-step")
     sequence = ["▶ 1×", "❚❚", "▶ 2×", "▶ 0.5×", "slider", "▶ 1×", "❚❚", "❚❚", "▶ 2×", "slider"]
     for action in sequence:
         if action == "slider":
             box = rail.bounding_box()
             page.mouse.click(box["x"] + box["width"] * 0.4, box["y"] + box["height"] / 2)
+        elif action == "❚❚":
+            page.locator(".dl-pause").click()
         else:
-            page.locator(button, has_text=action).click()
+            page.locator(".dl-play", has_text=action).click()
         page.wait_for_timeout(120)
     play(page, "2×")
     page.wait_for_timeout(200)
-    page.locator(button, has_text="❚❚").click()
-    page.wait_for_function(JS_SETTLED, arg=GRAPH, polling=250, timeout=TIMEOUT_MS)
-    active, count = page.evaluate(JS_SLIDER, GRAPH)
-    assert 0 <= active < count - 1, "paused part-way"
+    page.locator(".dl-pause").click()
+    page.wait_for_function(JS_SETTLED, polling=250, timeout=TIMEOUT_MS)
+    wait_idle(page)
+    shown, last = step(page)
+    assert 0 <= shown < last, "paused part-way"
     page.wait_for_timeout(1500)  # an unhandled rejection is reported a task later
     assert not page.console_errors
 

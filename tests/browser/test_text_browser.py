@@ -5,9 +5,9 @@ Selectors (see test_browser.py for the rest):
 
     .st-key-run{i}_schedule_formula          run i's schedule formula (st.latex in a container)
     [data-testid=stSidebar] [data-testid=stAlert]      the formula's refusal
-    .st-key-metrics .js-plotly-plot          the metrics figure; its y-axis titles are
-                                             .g-ytitle, .g-y2title, .g-y3title, its tick labels
-                                             .ytick/.y2tick/.y3tick text
+    .dl-metrics                              the live view's metrics graph div; its y-axis
+                                             titles are .g-ytitle, .g-y2title, .g-y3title, its
+                                             tick labels .ytick/.y2tick/.y3tick text
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from optimizers.schedules import SCHEDULES
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_browser import TIMEOUT_MS, open_app, wait_idle
+from tests.browser.test_browser import METRICS, TIMEOUT_MS, open_app, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -27,8 +27,8 @@ JS_FORMULA = """(key) => {
     return {tex: katex.querySelector('annotation').textContent, width: katex.scrollWidth,
             room: box.clientWidth};
 }"""
-JS_AXES = """() => {
-    const gd = document.querySelector('.st-key-metrics .js-plotly-plot');
+JS_AXES = """(sel) => {
+    const gd = document.querySelector(sel);
     const box = e => { const r = e.getBoundingClientRect();
                        return [r.left, r.top, r.right, r.bottom]; };
     const titles = ['y', 'y2', 'y3'].map(a => box(gd.querySelector(`.g-${a}title text`)));
@@ -85,9 +85,9 @@ def test_metric_axis_titles_clear_each_other_and_the_ticks(page, width: int, hei
     stability lines on the η_k panel); the screenshot is left in tests/artifacts/browser/."""
     page.set_viewport_size({"width": width, "height": height})
     open_app(page, "/?surface=saddle&runs=2&run2_optimizer=momentum")
-    chart = page.locator(".st-key-metrics")
+    chart = page.locator(METRICS)
     chart.scroll_into_view_if_needed()
-    axes = page.evaluate(JS_AXES)
+    axes = page.evaluate(JS_AXES, METRICS)
     titles, ticks = axes["titles"], axes["ticks"]
     assert all(t[3] - t[1] > 0 for t in titles)
     for i, title in enumerate(titles):
@@ -95,7 +95,7 @@ def test_metric_axis_titles_clear_each_other_and_the_ticks(page, width: int, hei
         assert not any(overlap(title, tick) for row in ticks for tick in row), (title, ticks)
     for row in ticks:  # no tick label runs into its neighbour either
         assert not any(overlap(a, b) for i, a in enumerate(row) for b in row[i + 1 :]), row
-    assert page.locator(".st-key-metrics text", has_text="(f* unknown)").count() == 1
-    assert page.locator(".st-key-metrics text", has_text="2/λ_max").count() == 1
+    assert page.locator(f"{METRICS} text", has_text="(f* unknown)").count() == 1
+    assert page.locator(f"{METRICS} text", has_text="2/λ_max").count() == 1
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     chart.screenshot(path=ARTIFACTS / f"metrics-{width}x{height}.png")

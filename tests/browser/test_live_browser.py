@@ -1,0 +1,198 @@
+"""The live view in a real browser (issue 12): dragging a learning-rate scrub redraws the run's
+path before release, release commits the rate like a typed one, a committed change does not ship
+the surface again, the contour still takes a click after a scrub and after Play, and classroom
+links lock or hide the scrub.
+
+Selectors: see test_browser.py and the header comment of app/static/descent-live.js;
+`input.dl-rate[data-run=i]` is run i's scrub (one position per member of its family of rates),
+`.dl-rate-row[data-run=i] .dl-rate-value` reads "η₀ = …" and `.dl-badge` the member's outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from tests.browser.test_browser import (
+    GRAPH,
+    JS_PATH,
+    JS_PLAYED,
+    LIVE,
+    TIMEOUT_MS,
+    click_sets_the_start,
+    open_app,
+    play,
+    statuses,
+    wait_idle,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+BLOB, VIEW = "descent_live_blob", "descent_live"  # the component names (app/live.py)
+MOVES, MOVE_MS = 24, 40  # a drag: pointer moves, and the pause after each
+# From now on, on every painted frame: run 1's drawn path (JS_PATH) and run `run`'s badge, kept
+# as sets of distinct values, and the path redraws counted by the view.
+JS_WATCH = f"""([sel, run]) => {{
+    const read = {JS_PATH};
+    const badge = document.querySelector(`.dl-rate-row[data-run="${{run}}"] .dl-badge`);
+    const watch = window.__watch = {{
+        paths: new Set(), badges: new Set(),
+        updates: window.__descentLiveStore.pathUpdates}};
+    const tick = () => {{
+        if (window.__watch !== watch) return;
+        watch.paths.add(JSON.stringify(read(sel)));
+        watch.badges.add(badge.textContent);
+        requestAnimationFrame(tick);
+    }};
+    tick();
+}}"""
+JS_WATCHED = """() => ({
+    paths: window.__watch.paths.size, badges: [...window.__watch.badges],
+    updates: window.__descentLiveStore.pathUpdates - window.__watch.updates})"""
+
+
+def rate_input(page, run: int = 1):
+    return page.locator(f"input.dl-rate[data-run='{run}']")
+
+
+def drag_rate(page, run: int = 1, share: float = 0.35) -> dict:
+    """Press the mouse on run `run`'s scrub thumb and move it `share` of the track to the right
+    in MOVES steps, MOVE_MS apart, without releasing; what the page drew meanwhile (JS_WATCHED)."""
+    scrub = rate_input(page, run)
+    scrub.scroll_into_view_if_needed()
+    box = scrub.bounding_box()
+    index, last = int(scrub.input_value()), int(scrub.get_attribute("max"))
+    x, y = box["x"] + box["width"] * index / last, box["y"] + box["height"] / 2
+    page.evaluate(JS_WATCH, [GRAPH, run])
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for move in range(1, MOVES + 1):
+        page.mouse.move(min(x + box["width"] * share * move / MOVES, box["x"] + box["width"]), y)
+        page.wait_for_timeout(MOVE_MS)
+    return page.evaluate(JS_WATCHED)
+
+
+def link_rate(page, run: int = 1) -> float | None:
+    values = parse_qs(urlsplit(page.url).query).get(f"run{run}_lr")
+    return float(values[0]) if values else None
+
+
+def shown_rate(page, run: int = 1) -> float:
+    """The rate run `run`'s scrub shows, from "η₀ = 0.0123"."""
+    text = page.locator(f".dl-rate-row[data-run='{run}'] .dl-rate-value").inner_text()
+    return float(text.split("=")[1])
+
+
+def release_and_wait_for_the_commit(page, run: int = 1) -> None:
+    """Release the mouse; wait until the link holds another rate for run `run`, the rerun is over
+    and the view has drawn it."""
+    before, revision = link_rate(page, run), page.locator(LIVE).get_attribute("data-revision")
+    page.mouse.up()
+    page.wait_for_function(
+        "([key, before]) => new URLSearchParams(location.search).get(key) !== before",
+        arg=[f"run{run}_lr", None if before is None else str(before)],
+        timeout=TIMEOUT_MS,
+    )
+    wait_idle(page)
+    page.wait_for_function(
+        "([sel, r]) => document.querySelector(sel).dataset.revision !== r",
+        arg=[LIVE, revision],
+        timeout=TIMEOUT_MS,
+    )
+
+
+def test_dragging_the_rate_redraws_the_path_before_release(page) -> None:
+    open_app(page)
+    badge = page.locator(".dl-rate-row[data-run='1'] .dl-badge")
+    badge_before, path_before = badge.inner_text(), page.evaluate(JS_PATH, GRAPH)
+    seen = drag_rate(page)
+    assert link_rate(page) is None, "nothing is committed before release"
+    assert seen["paths"] >= 3, f"the path was redrawn from the family while dragging: {seen}"
+    assert seen["updates"] >= seen["paths"] - 1, seen
+    assert page.evaluate(JS_PATH, GRAPH) != path_before
+    assert len(seen["badges"]) >= 2 and badge.inner_text() != badge_before, seen
+    release_and_wait_for_the_commit(page)
+
+
+def test_release_commits_the_rate_to_the_link_the_entry_and_the_status(page) -> None:
+    open_app(page)
+    status_before = statuses(page)
+    drag_rate(page)
+    shown = shown_rate(page)
+    release_and_wait_for_the_commit(page)
+    assert link_rate(page) == shown, "the link holds the member's rate (3 significant digits)"
+    assert shown_rate(page) == shown, "the scrub still shows it after the rerun"
+    assert float(page.locator(".st-key-run1_lr input").input_value()) == shown
+    assert statuses(page) != status_before
+
+
+def test_a_committed_change_does_not_resend_the_surface(page) -> None:
+    """Every WebSocket frame is decoded as a ForwardMsg: the surface's blob (the id the view's
+    data names as "surface") comes with the first page and not with a committed rate."""
+    received: list[bytes] = []
+
+    def keep(frame: bytes | str) -> None:
+        received.append(frame)
+
+    page.on("websocket", lambda ws: ws.on("framereceived", keep))
+    open_app(page)
+
+    def components(frames: list[bytes]) -> list[tuple[str, dict, int]]:
+        found = []
+        for frame in frames:
+            if isinstance(frame, str):
+                continue  # Streamlit's messages are binary protobufs
+            message = ForwardMsg()
+            message.ParseFromString(frame)
+            component = message.delta.new_element.bidi_component
+            if component.component_name in (BLOB, VIEW):
+                found.append((component.component_name, json.loads(component.json), len(frame)))
+        return found
+
+    first = components(received)
+    (surface,) = {data["surface"] for name, data, _ in first if name == VIEW}
+    first_blobs = {data["id"]: size for name, data, size in first if name == BLOB}
+    assert surface in first_blobs, "the first page ships the surface"
+
+    received.clear()
+    drag_rate(page)
+    release_and_wait_for_the_commit(page)
+    change = components(received)
+    change_blobs = {data["id"]: size for name, data, size in change if name == BLOB}
+    assert [data["surface"] for name, data, _ in change if name == VIEW] == [surface]
+    assert surface not in change_blobs, "the surface went again with a committed rate"
+    assert change_blobs, "the changed run went"
+    print(
+        f"\nfirst page: {sum(first_blobs.values())} B of live blobs "
+        f"(surface {first_blobs[surface]} B); committed rate: {sum(map(len, received))} B "
+        f"received, of which live blobs {sum(change_blobs.values())} B"
+    )
+
+
+def test_the_contour_sets_the_start_after_a_scrub_and_after_play(page) -> None:
+    open_app(page)
+    drag_rate(page)
+    release_and_wait_for_the_commit(page)
+    click_sets_the_start(page)
+
+    play(page, "2×")
+    page.wait_for_function(JS_PLAYED, timeout=TIMEOUT_MS)
+    click_sets_the_start(page)
+
+
+def test_a_locked_rate_cannot_be_scrubbed_and_a_hidden_one_is_not_shown(page) -> None:
+    open_app(page, "/?lock=lr")
+    assert rate_input(page).is_disabled()
+    seen = drag_rate(page)
+    assert seen["paths"] == 1 and seen["updates"] == 0, seen
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    assert link_rate(page) is None
+
+    open_app(page, "/?hide=lr")
+    assert page.locator("input.dl-rate").count() == 0
+    assert page.locator(".dl-rate-row[data-run='1'] .dl-rate-value").inner_text() == ""
+    assert page.evaluate(JS_PATH, GRAPH)[0], "the race is still drawn"
