@@ -226,3 +226,22 @@ def test_sams_adversarial_points_are_drawn_with_its_run() -> None:
     drawn = np.column_stack([decode(points["x"]), decode(points["y"])])
     expected = trajectory.state["adversarial_point"].astype(np.float32)
     np.testing.assert_array_equal(drawn, expected)  # 40 steps: every one, all inside the box
+
+
+def test_the_inspected_step_draws_the_update_and_the_directions_that_push_it() -> None:
+    at = open_link({"steps": "60", "run1_optimizer": "momentum"})
+    trigger(at, "step", {"step": 7})
+    expected = run(RunConfig(surface="quadratic", optimizer="momentum", steps=60))
+    arrows = {t["name"]: t for t in live_view(at)["plane"]["data"] if "at step 7" in t["name"]}
+    label = live_view(at)["view"]["controls"][0]["label"]
+    update = arrows[f"{label}: update Δw_k at step 7"]
+    start, end = expected.positions[7], expected.positions[8]  # w_8 = w_7 + Δw_7
+    np.testing.assert_allclose(update["x"], [start[0], end[0]], rtol=1e-12)
+    np.testing.assert_allclose(update["y"], [start[1], end[1]], rtol=1e-12)
+    length = np.linalg.norm(end - start)
+    for name, vector in (("−∇f (direction)", expected.grad[7]), ("−v (velocity)", None)):
+        arrow = arrows[f"{label}: {name} at step 7"]
+        push = np.array([arrow["x"][1] - arrow["x"][0], arrow["y"][1] - arrow["y"][0]])
+        assert np.linalg.norm(push) == pytest.approx(length, rel=1e-9)
+        if vector is not None:
+            np.testing.assert_allclose(push, -vector / np.linalg.norm(vector) * length)
