@@ -30,6 +30,7 @@ RUN python -m pip install --no-cache-dir -r requirements.txt
 # The code stays root-owned and read-only to the app; only the compilation cache is its own.
 COPY . .
 RUN python -m compileall -q app surfaces optimizers deploy
+RUN python -m app.assets
 RUN install -d -o descent -g descent /app/.jax_cache
 
 USER descent

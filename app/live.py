@@ -21,10 +21,8 @@ import base64
 import hashlib
 import json
 import math
-import shutil
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -32,6 +30,7 @@ import plotly
 import streamlit as st
 
 from app import compute, figures, lessons
+from app.assets import STATIC, ensure_plotly_asset
 from app.controls import RunSetup, classroom
 from app.state import OPTIMIZERS, START_LIMIT, coerce, run_key
 from optimizers import cost, family
@@ -39,11 +38,8 @@ from optimizers.engine import RunConfig, Status, Trajectory
 from surfaces.formula import without_float_noise
 
 KEY = "live"
-STATIC = Path(__file__).resolve().parent / "static"  # served at ./app/static/ (enableStaticServing)
 LIVE_JS = STATIC / "descent-live.js"
 FAVICON = STATIC / "favicon.svg"
-PLOTLY_JS = STATIC / "plotly.min.js"  # copied from plotly.py's package at start-up (not tracked)
-PLOTLY_SOURCE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 FAMILY_PATH_POINTS = 150  # per member's path: half by step, half by distance travelled
 FAMILY_METRIC_POINTS = 100  # per member's metric curve, on one step grid shared by the family
 FAMILY_FIRST_STEPS = 20  # the first steps are all on that grid: oscillations start there
@@ -51,13 +47,6 @@ FRAMES = figures.MAX_FRAMES
 OUTCOME_CODES = {"converged": 0, "diverged": 1, "max_steps": 2}
 MAX_DECADES = 14  # a family's log axis spans at most this many decades
 METRIC_NAMES = {"learning rate": "lr", "gradient norm": "gnorm"}  # by row title; row 1 is loss
-
-
-def ensure_plotly_asset() -> None:
-    """Copy plotly.py's own plotly.min.js where Streamlit serves static files, once per version
-    (the browser caches it; plotly.js stays the renderer, at the version plotly.py pins)."""
-    if not PLOTLY_JS.exists() or PLOTLY_JS.stat().st_size != PLOTLY_SOURCE.stat().st_size:
-        shutil.copyfile(PLOTLY_SOURCE, PLOTLY_JS)
 
 
 def _version() -> str:

@@ -41,12 +41,12 @@ def warm_default_page() -> None:
     sharpness, through the engine's own (process-wide) compiled functions."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from app import live
+    from app.assets import ensure_plotly_asset
     from app.state import OPTIMIZERS, configs, from_query
     from optimizers import family, sharpness
     from optimizers.engine import run
 
-    live.ensure_plotly_asset()
+    ensure_plotly_asset()
     for config in configs(from_query({}).state):
         spec = OPTIMIZERS[config.optimizer].lr
         lr = config.lr if config.lr is not None else spec.default
