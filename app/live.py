@@ -51,6 +51,7 @@ METRIC_NAMES = {"learning rate": "lr", "gradient norm": "gnorm"}  # by row title
 
 def _version() -> str:
     digest = hashlib.blake2b(LIVE_JS.read_bytes(), digest_size=6)
+    digest.update((STATIC / "descent-live.css").read_bytes())
     digest.update(plotly.__version__.encode())
     return digest.hexdigest()
 
@@ -67,6 +68,12 @@ function load(src) {
   });
 }
 export default function (component) {
+  if (!window.__descentLiveLoading) {
+    const style = document.createElement("link");
+    style.rel = "stylesheet";
+    style.href = "./app/static/descent-live.css?v=" + VERSION;
+    document.head.appendChild(style);
+  }
   window.__descentLiveLoading = window.__descentLiveLoading ||
     (window.Plotly ? Promise.resolve() : load("./app/static/plotly.min.js"))
       .then(() => window.DescentLive || load("./app/static/descent-live.js"));
@@ -84,7 +91,6 @@ export default function ({ parentElement, data }) {
 }
 """
 
-_CSS = (STATIC / "descent-live.css").read_text()
 _PAGE_CSS = (STATIC / "page.css").read_text()
 _PRESENT_CSS = (STATIC / "present.css").read_text()
 
@@ -94,7 +100,8 @@ def page_css(present: bool) -> str:
     return f"<style>{_PAGE_CSS}{_PRESENT_CSS if present else ''}</style>"
 
 
-_view = st.components.v2.component("descent_live", js=_VIEW_JS, css=_CSS, isolate_styles=False)
+# The style and script are static files (cached by the browser), not sent with every rerun.
+_view = st.components.v2.component("descent_live", js=_VIEW_JS, isolate_styles=False)
 _blob = st.components.v2.component("descent_live_blob", js=_BLOB_JS, isolate_styles=False)
 
 
