@@ -42,7 +42,7 @@ st.set_page_config(
 st.html(live.page_css(room.present))  # a compact header: the picture starts on the first screen
 title_column, present_column, lesson_column, code_column, share_column = st.container(
     key="header"
-).columns([3.6, 1.1, 1.3, 1.1, 1.1], vertical_alignment="center")
+).columns([2.1, 1.5, 1.45, 1.2, 1.2], vertical_alignment="center")
 title_column.title("Descent Lab")
 with present_column:
     controls.presenter_toggle()

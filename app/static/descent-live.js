@@ -203,6 +203,8 @@
         font,
         showlegend: false,
         margin: { l: 10, r: 10, t: 12, b: 36 },
+        xaxis: { ...surface.layout.xaxis, automargin: true },
+        yaxis: { ...surface.layout.yaxis, automargin: true },
         annotations: this.runs.flatMap((r) => r.annotations),
       };
       Object.assign(planeLayout, this.size());
