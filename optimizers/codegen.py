@@ -23,6 +23,7 @@ import re
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Never
 
 import jax.numpy as jnp
 import numpy as np
@@ -376,7 +377,7 @@ def _surface_lines(run: Run, lang: _Lang) -> list[str]:
 @dataclass(frozen=True)
 class _Rule:
     """An update rule written out: `body` computes the direction d from g and the state, which
-    starts at zeros; `t` is the 1-based step count where `uses_step`."""
+    starts at zeros; `t` is the 1-based step count where `uses_step` ({root_t}: √t in float32)."""
 
     name: str
     doc: str
@@ -496,25 +497,293 @@ _RULES: dict[str, _Rule] = {
 }
 _RULES["adamw"] = _RULES["adam"]  # the decay λ is Keras's weight_decay option
 
+# The rows of optimizers/rules_free.py, as optax computes them. Scalars (D, r, ‖g‖², ...) are kept
+# as vectors of equal entries; a state that does not start at zero is set on the first step
+# (t == 1), by multiplying with the comparisons (t == 1) and (t > 1).
+_NORM = "{m}.sqrt({m}.sum({x} * {x}))"
+_FIRST_W0 = "w0 = w0 + (t == 1) * (w - w0)"
+_LR_FREE_RULES: dict[str, _Rule] = {
+    "yogi": _Rule(
+        "Yogi",
+        "Yogi: v moves towards g² by (1 − β₂)g² at most; m and v start at 1e-6.",
+        ("b1", "b2", "eps"),
+        ("m", "v"),
+        (
+            "m = m + (t == 1) * 1e-6",
+            "v = v + (t == 1) * 1e-6",
+            "m = b1 * m + (1 - b1) * g",
+            "v = v - (1 - b2) * {m}.sign(v - g**2) * g**2",
+            "d = m / (1 - b1**t) / ({m}.sqrt(v / (1 - b2**t)) + eps)",
+        ),
+        uses_step=True,
+    ),
+    "adan": _Rule(
+        "Adan",
+        "Adan: momenta of g and of g − g_prev, scaled by an average of their squared blend.",
+        ("b1", "b2", "b3", "eps"),
+        ("m", "v", "n", "g_prev"),
+        (
+            "diff = (t > 1) * (g - g_prev)",
+            "g_prev = g",
+            "m = b1 * m + (1 - b1) * g",
+            "v = b2 * v + (1 - b2) * diff",
+            "n = b3 * n + (1 - b3) * (g + (1 - b2) * diff) ** 2",
+            "step = m / (1 - b1**t) + (1 - b2) * v / (1 - b2**t)",
+            "d = step / ({m}.sqrt(n / (1 - b3**t)) + eps)",
+        ),
+        uses_step=True,
+    ),
+    "novograd": _Rule(
+        "NovoGrad",
+        "NovoGrad: momentum of g divided by an average of the whole gradient's squared norm.",
+        ("b1", "b2", "eps"),
+        ("m", "nu"),
+        (
+            "square = {m}.sum(g * g)",
+            "nu = (t == 1) * square + (t > 1) * (b2 * nu + (1 - b2) * square)",
+            "m = (t > 1) * b1 * m + g / ({m}.sqrt(nu) + eps)",
+            "d = m",
+        ),
+        uses_step=True,
+    ),
+    "ademamix": _Rule(
+        "AdEMAMix",
+        "AdEMAMix: Adam plus α times a slow momentum μ (β₃), which is not bias-corrected.",
+        ("b1", "b2", "b3", "alpha", "eps"),
+        ("m", "mu", "v"),
+        (
+            "m = b1 * m + (1 - b1) * g",
+            "mu = b3 * mu + (1 - b3) * g",
+            "v = b2 * v + (1 - b2) * g**2",
+            "d = (m / (1 - b1**t) + alpha * mu) / ({m}.sqrt(v / (1 - b2**t)) + eps)",
+        ),
+        uses_step=True,
+    ),
+    "adopt": _Rule(
+        "ADOPT",
+        "ADOPT: g divided by the v of earlier steps, clipped to ±k^(1/4), then averaged.",
+        ("b1", "b2", "eps"),
+        ("m", "v"),
+        (
+            "bound = (t - 1) ** 0.25",
+            "normed = {m}.clip(g / {m}.maximum({m}.sqrt(v), 0 * v + eps), -bound, bound)",
+            "m = (t > 1) * (b1 * m + (1 - b1) * normed)",
+            "v = (t == 1) * g**2 + (t > 1) * (b2 * v + (1 - b2) * g**2)",
+            "d = m",
+        ),
+        uses_step=True,
+    ),
+    "madgrad": _Rule(
+        "MADGRAD",
+        "MADGRAD: dual averaging from w0 with a cube-root scale, averaged with w (rate γ).",
+        ("gamma", "beta", "eps"),
+        ("w0", "S", "V"),
+        (
+            _FIRST_W0,
+            "# optax takes √t in float32",
+            "lam = (gamma + eps) * {root_t}",
+            "S = S + lam * g",
+            "V = V + lam * g**2",
+            "z = w0 - S / (V ** (1 / 3) + eps)",
+            "d = (1 - beta) * (w - z)",
+        ),
+        uses_step=True,
+    ),
+    "rmsprop_centred": _Rule(
+        "CentredRMSprop",
+        "Centred RMSprop: g / √(v − m² + ε), m and v running averages of g and g².",
+        ("rho", "eps"),
+        ("m", "v"),
+        (
+            "m = rho * m + (1 - rho) * g",
+            "v = rho * v + (1 - rho) * g**2",
+            "d = g / {m}.sqrt(v - m**2 + eps)",
+        ),
+    ),
+    "signum": _Rule(
+        "Signum",
+        "Signum: the sign of the momentum m = βm + (1 − β)g.",
+        ("beta",),
+        ("m",),
+        ("m = beta * m + (1 - beta) * g", "d = {m}.sign(m)"),
+    ),
+    "dadapt": _Rule(
+        "DAdaptAdam",
+        "D-Adaptation (Adam), as optax's dadapt_adamw at learning rate 1: D grows to fit.",
+        ("b1", "b2", "eps", "d0"),
+        ("D", "m", "v", "s", "r"),
+        (
+            "D = D + (t == 1) * d0",
+            "root = b2**0.5",
+            "lam = D * (1 - b2**t) ** 0.5 / (1 - b1**t)",
+            "r = root * r + (1 - root) * lam * {m}.sum(g * s / ({m}.sqrt(v) + eps))",
+            "s = root * s + (1 - root) * lam * g",
+            "m = b1 * m + (1 - b1) * lam * g",
+            "v = b2 * v + (1 - b2) * g**2",
+            "D = {m}.maximum(D, r / ((1 - root) * {m}.sum(abs(s))))",
+            "d = m / ({m}.sqrt(v) + eps)",
+        ),
+        uses_step=True,
+    ),
+    "prodigy": _Rule(
+        "Prodigy",
+        "Prodigy, as optax's prodigy at learning rate 1 (β₃ = √β₂): D grows to fit.",
+        ("b1", "b2", "eps", "d0"),
+        ("w0", "D", "m", "v", "s", "r"),
+        (
+            _FIRST_W0,
+            "D = D + (t == 1) * d0",
+            "b3 = b2**0.5",
+            "lam = D * (1 - b2**t) ** 0.5 / (1 - b1**t)",
+            "m = b1 * m + (1 - b1) * D * g",
+            "v = b2 * v + (1 - b2) * (D * g) ** 2",
+            "s = b3 * s + lam * D / d0 * g",
+            "r = b3 * r + D / d0 * lam * {m}.sum(g * (w0 - w))",
+            "D = {m}.maximum(D, r / {m}.sum(abs(s)))",
+            "d = lam * m / ({m}.sqrt(v) + D * eps)",
+        ),
+        uses_step=True,
+    ),
+    "dog": _Rule(
+        "DoG",
+        "DoG: gradient descent at the rate max‖w − w0‖ / √(Σ‖g‖² + ε).",
+        ("r_eps", "eps"),
+        ("w0", "r", "G"),
+        (
+            _FIRST_W0,
+            "r = r + (t == 1) * r_eps * (1 + " + _NORM.format(m="{m}", x="w") + ")",
+            "r = {m}.maximum(r, " + _NORM.format(m="{m}", x="(w - w0)") + " + 0 * r)",
+            "G = G + {m}.sum(g * g)",
+            "d = r / {m}.sqrt(G + eps) * g",
+        ),
+        uses_step=True,
+    ),
+    "dowg": _Rule(
+        "DoWG",
+        "DoWG: gradient descent at the rate r̄² / (√(Σ r̄² ‖g‖²) + ε), r̄² = max‖w − w0‖².",
+        ("r0_sq", "eps"),
+        ("w0", "r2", "V"),
+        (
+            _FIRST_W0,
+            "r2 = r2 + (t == 1) * r0_sq",
+            "r2 = {m}.maximum(r2, {m}.sum((w - w0) ** 2) + 0 * r2)",
+            "V = V + r2 * {m}.sum(g * g)",
+            "d = r2 / ({m}.sqrt(V) + eps) * g",
+        ),
+        uses_step=True,
+    ),
+    "cocob": _Rule(
+        "COCOB",
+        "COCOB-Backprop: each coordinate bets a fraction of its winnings R (no learning rate).",
+        ("alpha", "eps"),
+        ("w0", "L", "G", "R", "theta"),
+        (
+            _FIRST_W0,
+            "L = {m}.maximum(L + (t == 1) * eps, abs(g))",
+            "G = G + abs(g)",
+            "R = {m}.maximum(R - g * (w - w0), 0 * R)",
+            "theta = theta - g",
+            "bet = (L + R) / (L * {m}.maximum(G + L, alpha * L))",
+            "d = w - w0 - theta * bet",
+        ),
+        uses_step=True,
+    ),
+    "schedule_free_sgd": _Rule(
+        "ScheduleFreeSGD",
+        "Schedule-Free SGD at rate γ, recovering the average x from w as optax does.",
+        ("gamma", "beta"),
+        ("z",),
+        (
+            "z = z + (t == 1) * w",
+            "x = (w - (1 - beta) * z) / beta",
+            "z = z - gamma * g",
+            "x = (1 - 1 / t) * x + z / t",
+            "d = w - ((1 - beta) * z + beta * x)",
+        ),
+        uses_step=True,
+    ),
+    "schedule_free_adamw": _Rule(
+        "ScheduleFreeAdamW",
+        "Schedule-Free AdamW at rate γ (no decay), recovering the average x from w as optax does.",
+        ("gamma", "b1", "b2", "eps"),
+        ("z", "v"),
+        (
+            "z = z + (t == 1) * w",
+            "x = (w - (1 - b1) * z) / b1",
+            "v = b2 * v + (1 - b2) * g**2",
+            "z = z - gamma * g / ({m}.sqrt(v / (1 - b2**t)) + eps)",
+            "x = (1 - 1 / t) * x + z / t",
+            "d = w - ((1 - b1) * z + b1 * x)",
+        ),
+        uses_step=True,
+    ),
+    "lookahead": _Rule(
+        "LookaheadAdam",
+        "Lookahead around Adam: every K steps the slow weights move α of the way to the fast.",
+        ("b1", "b2", "eps", "sync_period", "alpha"),
+        ("m", "v", "lead"),
+        (
+            *_ADAM_MOMENTS,
+            "u = m / (1 - b1**t) / ({m}.sqrt(v / (1 - b2**t)) + eps)",
+            "sync, keep = t % sync_period == 0, t % sync_period != 0",
+            "d = sync * (alpha * (lead + u) - lead) + keep * u",
+            "lead = keep * (lead + u)",
+        ),
+        uses_step=True,
+    ),
+}
+_RULES.update(_LR_FREE_RULES)
+# Hypergradient descent (Baydin et al. 2018) on a multiplier α = 1 + a of the rate; p is the
+# last direction (a copy: torch zeroes w.grad in place).
+_HD_STEP = ("a = a + beta * {m}.sum(g * p)", "p = 1 * u", "d = (1 + a) * u")
+_RULES["hd_gd"] = _Rule(
+    "HypergradientGD",
+    "Hypergradient descent: α = α + β⟨g, g_prev⟩ (α starts at 1), w -= η_k α g.",
+    ("beta",),
+    ("a", "p"),
+    ("u = g", *_HD_STEP),
+)
+_RULES["hd_adam"] = _Rule(
+    "HypergradientAdam",
+    "Hypergradient Adam: u = m̂/(√v̂ + ε), α = α + β⟨g, u_prev⟩ (α starts at 1), w -= η_k α u.",
+    ("b1", "b2", "eps", "beta"),
+    ("m", "v", "a", "p"),
+    (*_ADAM_MOMENTS, "u = m / (1 - b1**t) / ({m}.sqrt(v / (1 - b2**t)) + eps)", *_HD_STEP),
+    uses_step=True,
+)
+
+
+def _bracketed(
+    indent: str, head: str, items: Sequence[str], brackets: str, bare: bool = False
+) -> list[str]:
+    """`head` then the items in `brackets` (none if `bare`) on one line, or one item a line in
+    the brackets where that line would be too long (as ruff formats it)."""
+    opening, closing = ("", "") if bare else brackets
+    line = f"{indent}{head}{opening}{', '.join(items)}{closing}"
+    if len(line) <= 99:
+        return [line]
+    items = [f"{indent}    {item}," for item in items]
+    return [f"{indent}{head}{brackets[0]}", *items, f"{indent}{brackets[1]}"]
+
 
 def _torch_rule_class(rule: _Rule) -> list[str]:
     hyper = ", ".join(rule.hyper)
-    defaults = ", ".join(f'"{h}": {h}' for h in ("lr", *rule.hyper))
+    defaults = [f'"{h}": {h}' for h in ("lr", *rule.hyper)]
     lines = [
         f"class {rule.name}(torch.optim.Optimizer):",
         f'    """{rule.doc}"""',
         "",
         f"    def __init__(self, params, lr{', ' + hyper if hyper else ''}):",
-        f"        super().__init__(params, {{{defaults}}})",
+        *_bracketed("        ", "defaults = ", defaults, "{}"),
+        "        super().__init__(params, defaults)",
         "",
         "    @torch.no_grad()",
         "    def step(self):",
         "        for group in self.param_groups:",
     ]
     if rule.hyper:
-        names = ", ".join(rule.hyper)
-        lookups = ", ".join(f'group["{h}"]' for h in rule.hyper)
-        lines.append(f"            {names} = {lookups}")
+        lookups = [f'group["{h}"]' for h in rule.hyper]
+        lines += _bracketed("            ", f"{hyper} = ", lookups, "()", bare=True)
     lines += [
         "            for w in group['params']:".replace("'", '"'),
         "                g = w.grad",
@@ -527,9 +796,11 @@ def _torch_rule_class(rule: _Rule) -> list[str]:
         if rule.uses_step:
             lines.append('                state["t"] += 1')
         names = (("t",) if rule.uses_step else ()) + rule.state
-        lookups = ", ".join(f'state["{s}"]' for s in names)
-        lines.append(f"                {', '.join(names)} = {lookups}")
-    body = [b.format(m="torch", where="torch.where") for b in rule.body]
+        lookups = [f'state["{s}"]' for s in names]
+        lines += _bracketed("                ", f"{', '.join(names)} = ", lookups, "()", bare=True)
+    # √t rounded to float32 (torch's own float32 sqrt can be an ulp away from it)
+    root_t = "torch.tensor(t**0.5, dtype=torch.float32).item()"
+    body = [b.format(m="torch", where="torch.where", root_t=root_t) for b in rule.body]
     if rule.name == "RAdam":  # t is a Python int here, so ρ_t is a float
         body = [b.replace("torch.sqrt(abs(", "math.sqrt(abs(") for b in body]
         body[-1] = "d = adaptive if rho >= threshold else m_hat"
@@ -568,7 +839,8 @@ def _keras_rule_class(rule: _Rule) -> list[str]:
         lines.append('        t = ops.cast(self.iterations + 1, "float64")')
     if rule.state:
         lines.append(f"        {', '.join(rule.state)} = self.{', self.'.join(rule.state)}")
-    lines += [f"        {b.format(m='ops', where='ops.where')}" for b in rule.body]
+    root_t = 'ops.cast(ops.sqrt(ops.cast(t, "float32")), "float64")'
+    lines += [f"        {b.format(m='ops', where='ops.where', root_t=root_t)}" for b in rule.body]
     lines += [f"        self.assign(self.{s}, {s})" for s in rule.state]
     lines.append("        self.assign_sub(w, lr * d)")
     return lines
@@ -607,10 +879,145 @@ def _newton_keras() -> list[str]:
     ]
 
 
+_MECHANIC_DOC = (
+    '    """Mechanic (optax.contrib.mechanize at rate 1) around SGD or Adam.\n\n'
+    "    One scale S = Σ s_i of the base rule's summed steps u from w0, learnt by online"
+    ' betting:\n    w -= η_k (w − w0 + S (Δ + u)).\n    """'
+)
+
+
+def _mechanic_torch() -> list[str]:
+    return [
+        "class Mechanic(torch.optim.Optimizer):",
+        _MECHANIC_DOC,
+        "",
+        '    def __init__(self, params, lr, weight_decay, s_init, base="sgd", b1=0.9, b2=0.999):',
+        '        defaults = {"lr": lr, "weight_decay": weight_decay, "s_init": s_init, "b1": b1,'
+        ' "b2": b2}',
+        "        super().__init__(params, defaults)",
+        "        self.base = base",
+        "",
+        "    @torch.no_grad()",
+        "    def step(self):",
+        "        betas = torch.tensor([1 - 0.1**i for i in range(1, 7)], dtype=torch.float64)",
+        "        eps = 1e-8",
+        "        for group in self.param_groups:",
+        '            b1, b2, s0 = group["b1"], group["b2"], group["s_init"]',
+        '            for w in group["params"]:',
+        "                g, state = w.grad, self.state[w]",
+        "                if not state:",
+        "                    zeros = torch.zeros(6, dtype=w.dtype)",
+        "                    state.update(t=0, w0=w.clone(), s=zeros + s0)",
+        "                    state.update(M=zeros, V=zeros, R=zeros)",
+        "                    state.update(m=torch.zeros_like(w), v=torch.zeros_like(w))",
+        '                state["t"] += 1',
+        '                t, w0, s = state["t"], state["w0"], state["s"]',
+        '                if self.base == "adam":',
+        '                    state["m"] = b1 * state["m"] + (1 - b1) * g',
+        '                    state["v"] = b2 * state["v"] + (1 - b2) * g**2',
+        '                    v_hat = state["v"] / (1 - b2**t)',
+        '                    u = state["m"] / (1 - b1**t) / (v_hat.sqrt() + eps)',
+        "                else:",
+        "                    u = g",
+        "                S = s.sum()",
+        '                tilted = g + group["weight_decay"] * S * g.norm() / (w.norm() + eps) * w',
+        "                delta = (w0 - w) / (S + eps)",
+        "                h = torch.dot(tilted, delta)",
+        '                R = betas * state["R"] + torch.clamp(h, -state["M"], state["M"]) * s',
+        '                M = torch.maximum(betas * state["M"], h.abs() + eps)',
+        '                V = betas**2 * state["V"] + h**2',
+        "                s = (s0 / 6 * M + torch.clamp(R, min=0)) / (V.sqrt() + eps)",
+        "                state.update(s=s, M=M, V=V, R=R)",
+        '                w -= group["lr"] * (w - w0 + s.sum() * (delta + u))',
+    ]
+
+
+def _mechanic_keras() -> list[str]:
+    return [
+        "class Mechanic(keras.optimizers.Optimizer):",
+        _MECHANIC_DOC,
+        "",
+        "    def __init__(self, learning_rate, mechanic_decay, s_init, base, b1, b2, **options):",
+        "        super().__init__(learning_rate, **options)",
+        "        self.mechanic_decay, self.s_init, self.base = mechanic_decay, s_init, base",
+        "        self.b1, self.b2 = b1, b2",
+        "",
+        "    def build(self, variables):",
+        "        super().build(variables)",
+        "        (w,) = variables",
+        "        self.w0, self.m, self.v = (",
+        '            self.add_variable_from_reference(w, n) for n in ("w0", "m", "v")',
+        "        )",
+        "        self.s, self.M, self.V, self.R = (",
+        '            self.add_variable((6,), dtype=w.dtype, name=n) for n in ("s", "M", "V", "R")',
+        "        )",
+        "",
+        "    def update_step(self, g, w, lr):",
+        '        t = ops.cast(self.iterations + 1, "float64")',
+        '        first = ops.cast(t == 1, "float64")',
+        '        betas = ops.convert_to_tensor([1 - 0.1**i for i in range(1, 7)], dtype="float64")',
+        "        eps = 1e-8",
+        "        w0, s = self.w0 + first * (w - self.w0), self.s + first * self.s_init",
+        "        m = self.b1 * self.m + (1 - self.b1) * g",
+        "        v = self.b2 * self.v + (1 - self.b2) * g**2",
+        '        if self.base == "adam":',
+        "            u = m / (1 - self.b1**t) / (ops.sqrt(v / (1 - self.b2**t)) + eps)",
+        "        else:",
+        "            u = g",
+        "        M0, V0, R0 = (ops.convert_to_tensor(x) for x in (self.M, self.V, self.R))",
+        "        S = ops.sum(s)",
+        "        norm_g, norm_w = ops.sqrt(ops.sum(g * g)), ops.sqrt(ops.sum(w * w))",
+        "        tilted = g + self.mechanic_decay * S * norm_g / (norm_w + eps) * w",
+        "        delta = (w0 - w) / (S + eps)",
+        "        h = ops.sum(tilted * delta)",
+        "        R = betas * R0 + ops.clip(h, -M0, M0) * s",
+        "        M = ops.maximum(betas * M0, ops.abs(h) + eps)",
+        "        V = betas**2 * V0 + h**2",
+        "        s = (self.s_init / 6 * M + ops.maximum(R, 0)) / (ops.sqrt(V) + eps)",
+        "        for variable, value in zip((self.w0, self.m, self.v), (w0, m, v), strict=True):",
+        "            self.assign(variable, value)",
+        "        variables = (self.s, self.M, self.V, self.R)",
+        "        for variable, value in zip(variables, (s, M, V, R), strict=True):",
+        "            self.assign(variable, value)",
+        "        self.assign_sub(w, lr * (w - w0 + ops.sum(s) * (delta + u)))",
+    ]
+
+
+def _mechanic_call(base: str, h: Mapping[str, float], decay: str, head: str, tail: str) -> str:
+    adam = f", b1={_n(h['b1'])}, b2={_n(h['b2'])}" if base == "adam" else ", b1=0.9, b2=0.999"
+    return (
+        f"Mechanic({head}, {decay}={_n(h['weight_decay'])}, s_init={_n(h['s_init'])},"
+        f' base="{base}"{adam}{tail})'
+    )
+
+
+_MECHANIC_NOTE = "{fw} has no Mechanic: the class below is optax's mechanize at rate 1."
+
+
 # Optimizer tables. Each entry: (definitions, constructor text) from the run's hyperparameters.
 
 Built = tuple[list[str], str, list[str]]  # (class lines, constructor, notes for the docstring)
 OptimizerCode = Callable[[Mapping[str, float]], Built]
+
+
+# Rules whose step needs the objective itself (its value and floor, a line search, a second
+# gradient): not written out yet in any framework. Their rows refuse with a ValueError, which
+# the code panel shows.
+NOT_EXPORTED: dict[str, str] = {
+    "polyak": "its step needs the loss value and the floor f* at every step",
+    "armijo": "its line search evaluates the loss several times a step",
+    "lbfgs": "its zoom line search is optax's own",
+    "momo": "its step needs the loss value and the floor f* at every step",
+    "sam": "its step needs a second gradient, at the adversarial point",
+}
+
+
+def _not_exported(key: str) -> Callable[[Mapping[str, float]], Never]:
+    def refuse(h: Mapping[str, float]) -> Never:
+        name = get_optimizer(key).name
+        raise ValueError(f"{name} cannot be written out as a script yet: {NOT_EXPORTED[key]}")
+
+    return refuse
 
 
 def _torch_custom(key: str, why: str) -> OptimizerCode:
@@ -666,6 +1073,21 @@ TORCH_OPTIMIZERS: dict[str, OptimizerCode] = {
     "adadelta": _builtin("torch.optim.Adadelta([w], lr=LR, rho={rho}, eps={eps})"),
     "signsgd": _torch_custom("signsgd", "torch has no signSGD: the class below is the rule."),
     "lion": _torch_custom("lion", "torch has no Lion: the class below is the rule."),
+    **{  # the rows of optimizers/rules_free.py
+        key: _torch_custom(key, f"torch has no {rule.name}: the class below is optax's rule.")
+        for key, rule in _LR_FREE_RULES.items()
+    },
+    **{
+        key: lambda h, base=base: (
+            _mechanic_torch(),
+            _mechanic_call(base, h, "weight_decay", "[w], lr=LR", ""),
+            [_MECHANIC_NOTE.format(fw="torch")],
+        )
+        for key, base in (("mechanic_sgd", "sgd"), ("mechanic_adam", "adam"))
+    },
+    "hd_gd": _torch_custom("hd_gd", "torch has no hypergradient descent: the class below is it."),
+    "hd_adam": _torch_custom("hd_adam", "torch has no hypergradient Adam: the class below is it."),
+    **{key: _not_exported(key) for key in NOT_EXPORTED},
 }
 
 
@@ -719,6 +1141,84 @@ KERAS_OPTIMIZERS: dict[str, OptimizerCode] = {
     "adadelta": _builtin("keras.optimizers.Adadelta(LR, rho={rho}, epsilon={eps}OPTIONS)"),
     "signsgd": _keras_custom("signsgd", "Keras has no signSGD: the class below is the rule."),
     "lion": _builtin("keras.optimizers.Lion(LR, beta_1={b1}, beta_2={b2}OPTIONS)"),
+    **{  # the rows of optimizers/rules_free.py
+        key: _keras_custom(key, f"Keras has no {rule.name}: the class below is optax's rule.")
+        for key, rule in _LR_FREE_RULES.items()
+    },
+    **{
+        key: lambda h, base=base: (
+            _mechanic_keras(),
+            _mechanic_call(base, h, "mechanic_decay", "LR", "OPTIONS"),
+            [_MECHANIC_NOTE.format(fw="Keras")],
+        )
+        for key, base in (("mechanic_sgd", "sgd"), ("mechanic_adam", "adam"))
+    },
+    "hd_gd": _keras_custom("hd_gd", "Keras has no hypergradient descent: the class below is it."),
+    "hd_adam": _keras_custom("hd_adam", "Keras has no hypergradient Adam: the class below is it."),
+    **{key: _not_exported(key) for key in NOT_EXPORTED},
+}
+
+_FLIP = "optax.scale(-1.0)"  # optax's step to add → the direction d_k the app scales by η_k
+
+
+def _betas(h: Mapping[str, float]) -> str:
+    return f"b1={_n(h['b1'])}, b2={_n(h['b2'])}"
+
+
+def _mechanize(base: str, h: Mapping[str, float]) -> str:
+    return (
+        f"optax.contrib.mechanize({base}, weight_decay={_n(h['weight_decay'])},"
+        f" s_init={_n(h['s_init'])}),\n{_FLIP}"
+    )
+
+
+OPTAX_LR_FREE: dict[str, Callable[[Mapping[str, float]], str]] = {
+    "yogi": lambda h: f"optax.scale_by_yogi({_betas(h)}, eps={_n(h['eps'])})",
+    "adan": lambda h: f"optax.scale_by_adan({_betas(h)}, b3={_n(h['b3'])}, eps={_n(h['eps'])})",
+    "novograd": lambda h: f"optax.scale_by_novograd({_betas(h)}, eps={_n(h['eps'])})",
+    "ademamix": lambda h: (
+        f"optax.contrib.scale_by_ademamix({_betas(h)}, b3={_n(h['b3'])},"
+        f" alpha={_n(h['alpha'])}, eps={_n(h['eps'])})"
+    ),
+    "adopt": lambda h: f"optax.contrib.scale_by_adopt({_betas(h)}, eps={_n(h['eps'])})",
+    "madgrad": lambda h: (
+        f"optax.contrib.scale_by_madgrad(jnp.float64({_n(h['gamma'])}), momentum={_n(h['beta'])},"
+        f" eps={_n(h['eps'])}),\n{_FLIP}"
+    ),
+    "rmsprop_centred": lambda h: f"optax.scale_by_stddev(decay={_n(h['rho'])}, eps={_n(h['eps'])})",
+    "signum": lambda h: f"optax.ema({_n(h['beta'])}, debias=False),\noptax.scale_by_sign()",
+    "dadapt": lambda h: (
+        f"optax.contrib.dadapt_adamw(1.0, betas=({_n(h['b1'])}, {_n(h['b2'])}),"
+        f" eps={_n(h['eps'])}, estim_lr0={_n(h['d0'])}),\n{_FLIP}"
+    ),
+    "prodigy": lambda h: (
+        f"optax.contrib.prodigy(1.0, betas=({_n(h['b1'])}, {_n(h['b2'])}),"
+        f" eps={_n(h['eps'])}, estim_lr0={_n(h['d0'])}),\n{_FLIP}"
+    ),
+    "dog": lambda h: (
+        f"optax.contrib.dog(1.0, init_step=('heuristic', {_n(h['r_eps'])}),"
+        f" eps={_n(h['eps'])}),\n{_FLIP}"
+    ),
+    "dowg": lambda h: (
+        f"optax.contrib.dowg(1.0, init_estim_sq_dist={_n(h['r0_sq'])},"
+        f" eps={_n(h['eps'])}),\n{_FLIP}"
+    ),
+    "cocob": lambda h: (
+        f"optax.contrib.scale_by_cocob(alpha={_n(h['alpha'])}, eps={_n(h['eps'])}),\n{_FLIP}"
+    ),
+    "mechanic_sgd": lambda h: _mechanize("optax.sgd(1.0)", h),
+    "mechanic_adam": lambda h: _mechanize(f"optax.adam(1.0, {_betas(h)})", h),
+    "schedule_free_sgd": lambda h: (
+        f"optax.contrib.schedule_free_sgd({_n(h['gamma'])}, b1={_n(h['beta'])}),\n{_FLIP}"
+    ),
+    "schedule_free_adamw": lambda h: (
+        f"optax.contrib.schedule_free_adamw({_n(h['gamma'])}, {_betas(h)},"
+        f" eps={_n(h['eps'])}),\n{_FLIP}"
+    ),
+    "lookahead": lambda h: (
+        f"lookahead(optax.scale_by_adam({_betas(h)}, eps={_n(h['eps'])}),"
+        f" sync_period={_n(h['sync_period'])}, alpha={_n(h['alpha'])})"
+    ),
 }
 
 OPTAX_OPTIMIZERS: dict[str, Callable[[Mapping[str, float]], str]] = {
@@ -759,6 +1259,13 @@ OPTAX_OPTIMIZERS: dict[str, Callable[[Mapping[str, float]], str]] = {
     "adadelta": lambda h: f"optax.scale_by_adadelta(rho={_n(h['rho'])}, eps={_n(h['eps'])})",
     "signsgd": lambda h: "optax.scale_by_sign()",
     "lion": lambda h: f"optax.scale_by_lion(b1={_n(h['b1'])}, b2={_n(h['b2'])})",
+    **OPTAX_LR_FREE,  # the rows of optimizers/rules_free.py
+    "hd_gd": lambda h: f"hypergradient(optax.identity(), beta={_n(h['beta'])})",
+    "hd_adam": lambda h: (
+        f"hypergradient(optax.scale_by_adam(b1={_n(h['b1'])}, b2={_n(h['b2'])},"
+        f" eps={_n(h['eps'])}), beta={_n(h['beta'])})"
+    ),
+    **{key: _not_exported(key) for key in NOT_EXPORTED},
 }
 
 _OPTAX_NEWTON = [
@@ -770,6 +1277,47 @@ _OPTAX_NEWTON = [
     "",
     "    return optax.GradientTransformationExtraArgs(lambda params: optax.EmptyState(), update)",
 ]
+
+_OPTAX_LOOKAHEAD = [
+    "def lookahead(fast, sync_period, alpha):",
+    '    """Lookahead at unit rate: the fast weights lead the slow ones by -η·lead; every',
+    '    sync_period steps the slow weights move alpha of the way and the fast ones restart."""',
+    "",
+    "    def init(params):",
+    "        return fast.init(params), 0, jnp.zeros_like(params)",
+    "",
+    "    def update(updates, state, params=None):",
+    "        inner, count, lead = state",
+    "        direction, inner = fast.update(updates, inner, params)",
+    "        ahead, count = lead + direction, count + 1",
+    "        sync = count % sync_period == 0",
+    "        direction = jnp.where(sync, alpha * ahead - lead, direction)",
+    "        return direction, (inner, count, jnp.where(sync, 0.0, ahead))",
+    "",
+    "    return optax.GradientTransformation(init, update)",
+]
+_OPTAX_HYPERGRADIENT = [
+    "def hypergradient(inner, beta):",
+    '    """Hypergradient descent on a multiplier α of the rate (Baydin et al. 2018):',
+    '    α = α + β⟨g, d_prev⟩ with α starting at 1, then the direction α·d."""',
+    "",
+    "    def init(params):",
+    "        return inner.init(params), jnp.ones(()), jnp.zeros_like(params)",
+    "",
+    "    def update(updates, state, params=None):",
+    "        inner_state, alpha, previous = state",
+    "        alpha = alpha + beta * updates @ previous",
+    "        direction, inner_state = inner.update(updates, inner_state, params)",
+    "        return alpha * direction, (inner_state, alpha, direction)",
+    "",
+    "    return optax.GradientTransformation(init, update)",
+]
+_OPTAX_DEFINITIONS = {
+    "newton": _OPTAX_NEWTON,
+    "lookahead": _OPTAX_LOOKAHEAD,
+    "hd_gd": _OPTAX_HYPERGRADIENT,
+    "hd_adam": _OPTAX_HYPERGRADIENT,
+}
 
 
 # Schedules: the factor η_k / η₀ as a closed form, in each framework's spelling.
@@ -894,8 +1442,8 @@ MODIFIER_CODE: dict[str, dict[str, str]] = {
         "optax": "added to the loss",
     },
     "weight_decay": {
-        "pytorch": "w *= 1 − η_k λ_w before step()",
-        "keras": "weight_decay=",
+        "pytorch": "w −= η_k λ_w w_k after step() (AdamW: its weight_decay=)",
+        "keras": "w −= η_k λ_w w_k after apply() (AdamW: its weight_decay=)",
         "optax": "add_decayed_weights",
     },
     "noise_std": {
@@ -1019,6 +1567,16 @@ _PLATEAU_SIGN = (
 )
 
 
+def _decays_after_step(run: Run) -> str:
+    """λ_w as text where the script decays w after the step, else "". The app's step is
+    w_{k+1} = w_k − η_k (d(w_k) + λ_w w_k): rules that read w (MADGRAD, Prodigy, Schedule-Free,
+    ...) must see the undecayed w_k, so the decay comes after the step, from a copy of w_k.
+    AdamW's own option decays before its step, which is the same since Adam does not read w."""
+    if not _on(run, "weight_decay") or run.optimizer == "adamw":
+        return ""
+    return _n(run.mods["weight_decay"])
+
+
 def _torch(run: Run) -> _Script:
     imports = ["import torch"]
     h = run.hyper
@@ -1089,17 +1647,20 @@ def _torch(run: Run) -> _Script:
             "# g · min(1, C/‖g‖) as the app: clip_grad_norm_ would divide by ‖g‖ + 1e-6",
             f"w.grad *= torch.clamp({_n(run.mods['clip_norm'])} / w.grad.norm(), max=1.0)",
         ]
-    if _on(run, "weight_decay") and run.optimizer != "adamw":  # AdamW's own option adds it
-        grads += [
-            "# decoupled weight decay: w ← w − η_k λ_w w",
-            f'w *= 1 - {_n(run.mods["weight_decay"])} * optimizer.param_groups[0]["lr"]',
-        ]
     if grads:
         body += ["    with torch.no_grad():", *(f"        {g}" for g in grads)]
+    decay = _decays_after_step(run)
+    if decay:
+        body.append("    w_k = w.detach().clone()  # d_k and the decay are both taken at w_k")
     if run.optimizer == "newton":
         body.append("    optimizer.step(torch.autograd.functional.hessian(objective, w.detach()))")
     else:
         body.append("    optimizer.step()")
+    if decay:
+        body += [
+            "    with torch.no_grad():  # decoupled weight decay: w −= η_k λ_w w_k",
+            f'        w -= {decay} * optimizer.param_groups[0]["lr"] * w_k',
+        ]
     if scheduler and not plateau:
         body.append("    scheduler.step()")
     final = "objective(w)" if objective == "objective(w)" else "loss_fn(w)"
@@ -1468,11 +2029,10 @@ def _options(run: Run) -> tuple[str, list[str]]:
     """Keras's own keyword options for the modifiers, and gradient lines it cannot express."""
     options: list[str] = []
     lines: list[str] = []
-    decay = run.mods["weight_decay"] + (
-        run.hyper["weight_decay"] if run.optimizer == "adamw" else 0
-    )
-    if decay > 0:
-        options.append(f"weight_decay={_n(decay)}")
+    if run.optimizer == "adamw":  # both decays are decoupled: AdamW's option takes their sum
+        decay = run.hyper["weight_decay"] + run.mods["weight_decay"]
+        if decay > 0:
+            options.append(f"weight_decay={_n(decay)}")
     value, norm = _on(run, "clip_value"), _on(run, "clip_norm")
     if value and norm:  # Keras takes one clipping option: both are written out, in the app's order
         c, C = _n(run.mods["clip_value"]), _n(run.mods["clip_norm"])
@@ -1553,8 +2113,18 @@ def _keras(run: Run) -> _Script:
         ]
     if run.optimizer == "newton":
         body.append("    optimizer.hessian = hessian(w.value)")
+    decay = _decays_after_step(run)
+    if decay:
+        body += [
+            "    w_k = w.value  # d_k and the decay are both taken at w_k",
+            f"    decay = {decay} * optimizer.learning_rate  # λ_w η_k: read before apply()",
+        ]
+    body.append("    optimizer.apply([grad], [w])")
+    if decay:
+        body.append(
+            "    w.assign(w.value - decay * w_k)  # decoupled weight decay: w −= η_k λ_w w_k"
+        )
     body += [
-        "    optimizer.apply([grad], [w])",
         "",
         "x, y = w.numpy().tolist()",
         f'print(f"final point: ({{x}}, {{y}}) loss: {{{objective}(w.value)}}")',
@@ -1663,8 +2233,8 @@ def _optax(run: Run) -> _Script:
     imports = ["import jax", "import jax.numpy as jnp", "import optax"]
     notes: list[str] = []
     body = [*_surface_lines(run, _LANGS["optax"]), "", ""]
-    if run.optimizer == "newton":
-        body += [*_OPTAX_NEWTON, "", ""]
+    if run.optimizer in _OPTAX_DEFINITIONS:
+        body += [*_OPTAX_DEFINITIONS[run.optimizer], "", ""]
     l2 = run.mods["l2"]
     objective = "loss_fn"
     if l2 > 0:
