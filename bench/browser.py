@@ -105,7 +105,13 @@ def commits(page: Page, counter: Counter, count: int) -> tuple[list[float], list
 
 def scrub_rate(page: Page) -> float:
     """Path updates per second while run 1's rate slider is dragged for DRAG_SECONDS."""
-    box = page.locator("input.dl-rate").first.bounding_box()
+    box = None
+    for _ in range(20):  # the sliders are rebuilt when a committed change redraws them
+        page.wait_for_selector("input.dl-rate", state="visible", timeout=TIMEOUT_MS)
+        box = page.locator("input.dl-rate").first.bounding_box()
+        if box is not None:
+            break
+        page.wait_for_timeout(100)
     assert box is not None, "no rate slider"
     y = box["y"] + box["height"] / 2
     page.mouse.move(box["x"] + 4, y)

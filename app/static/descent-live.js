@@ -98,6 +98,7 @@
       this.rates = element("div", "dl-rates", this.side);
       this.metrics = element("div", "dl-metrics", this.side);
       this.families = new Map();
+      this.layers = {};
       this.timer = null;
       this.scrubbing = new Map();
       this.heldStep = null;
@@ -333,6 +334,9 @@
 
     /* The learning-rate controls: one slider per run over its family's rates. */
     buildRates(controls) {
+      const signature = JSON.stringify(controls);
+      if (signature === this.ratesSignature) return; // the same sliders: keep them (and focus)
+      this.ratesSignature = signature;
       this.rates.replaceChildren();
       this.rateRows = new Map();
       for (const control of controls) {
@@ -407,37 +411,48 @@
       }
     }
 
+    /* The scrubbed runs' members, drawn at most once per animation frame; the plane and the
+       curves each draw their latest update as soon as their previous one is done, so the path
+       never waits for the curves. */
     drawScrub() {
       this.frameRequested = false;
-      if (this.busy) {
-        this.frameRequested = true;
-        requestAnimationFrame(() => this.drawScrub());
-        return;
-      }
-      const planeData = [], planeTraces = [], metricData = [], metricTraces = [];
+      const plane = { data: [], traces: [] }, metrics = { data: [], traces: [] };
       for (const [run, k] of this.scrubbing) {
         const entry = this.rateRows.get(run);
         const index = this.data.controls.findIndex((c) => c.run === run);
         const family = entry.family;
         const path = family.path(k);
         const last = Math.min(family.last[k], family.points - 1);
-        planeData.push(path, { x: [path.x[last]], y: [path.y[last]] });
-        planeTraces.push(this.pathTrace[index], this.pathTrace[index] + 1);
+        plane.data.push(path, { x: [path.x[last]], y: [path.y[last]] });
+        plane.traces.push(this.pathTrace[index], this.pathTrace[index] + 1);
         for (const name of Object.keys(family.metrics)) {
           const trace = this.metricIndex.get(`${index}:${name}`);
           if (trace === undefined) continue;
-          metricData.push({ x: family.metricSteps, y: family.series(name, k) });
-          metricTraces.push(trace);
+          metrics.data.push({ x: family.metricSteps, y: family.series(name, k) });
+          metrics.traces.push(trace);
         }
       }
-      this.busy = true;
-      Promise.all([
-        Plotly.animate(this.plane, { data: planeData, traces: planeTraces }, FAST),
-        metricTraces.length ? Plotly.animate(this.metrics, { data: metricData, traces: metricTraces }, FAST) : null,
-      ])
-        .then(() => (store.pathUpdates += 1))
+      this.animateLayer("plane", this.plane, plane, () => (store.pathUpdates += 1));
+      this.animateLayer("metrics", this.metrics, metrics);
+    }
+
+    animateLayer(name, gd, update, done) {
+      if (!update.traces.length) return;
+      const layer = this.layers[name] || (this.layers[name] = { busy: false, next: null });
+      if (layer.busy) {
+        layer.next = update; // only the latest waiting update is drawn
+        return;
+      }
+      layer.busy = true;
+      Plotly.animate(gd, update, FAST)
+        .then(() => done && done())
         .catch(() => null) // interrupted by a newer update: that one draws
-        .finally(() => (this.busy = false));
+        .finally(() => {
+          layer.busy = false;
+          const next = layer.next;
+          layer.next = null;
+          if (next) this.animateLayer(name, gd, next, done);
+        });
     }
 
     widenMetricAxes(family) {
