@@ -303,6 +303,12 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def path_width(index: int) -> float:
+    """Run `index`'s path width: later runs thinner, so that a path drawn over an earlier one
+    leaves it showing on both sides (a halo) where they overlap."""
+    return 3.8 - 0.45 * min(index, 5)
+
+
 def _run_traces(run: RunView, index: int, geometry: _RunGeometry, step: int) -> list[dict]:
     """The styled path (with its legend entry) and current-position marker of run `index`."""
     group = f"run-{index}"
@@ -313,7 +319,7 @@ def _run_traces(run: RunView, index: int, geometry: _RunGeometry, step: int) -> 
         mode="lines",
         name=run.label,
         legendgroup=group,
-        line={"color": run.color, "width": 2.5},
+        line={"color": run.color, "width": path_width(index)},
         hoverinfo="skip",
     )
     head_trace = dict(
@@ -1129,6 +1135,45 @@ def _sharpness_marks(
     return traces
 
 
+USED_RATES = {  # a self-setting rule's state entry → how to read the step it used from it
+    "step_size": "the step size it used",
+    "step_scale": "the step scale it used",
+    "d": "D·η_k, the rate it used",
+}
+
+
+def _used_rate_traces(runs: Sequence[RunView]) -> list[dict]:
+    """On the η_k row, dotted, the rate a rule that sets its own step actually used (the
+    accepted line-search step, Polyak's step, DoG's scale, D-Adaptation's and Prodigy's D·η_k),
+    next to the scheduled η_k it was given."""
+    traces = []
+    for index, run in enumerate(runs):
+        for name, words in USED_RATES.items():
+            if name not in run.trajectory.state:
+                continue
+            values = np.asarray(run.trajectory.state[name], dtype=np.float64)[:, 0]
+            if name == "d":
+                values = values * np.asarray(run.trajectory.lr, dtype=np.float64)
+            kept = _decimated(values, METRIC_POINTS)
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": _typed(kept, np.int32),
+                    "y": _typed(values[kept]),
+                    "xaxis": "x2",
+                    "yaxis": "y2",
+                    "mode": "lines",
+                    "name": f"{run.label}: {words}",
+                    "legendgroup": f"run-{index}",
+                    "showlegend": False,
+                    "line": {"color": run.color, "width": 1.6, "dash": "dot"},
+                    "hovertemplate": f"{_escape(run.label)}<br>step %{{x}}: {words} = %{{y:.4g}}"
+                    "<extra></extra>",
+                }
+            )
+    return traces
+
+
 def metrics_figure(
     runs: Sequence[RunView],
     step: int | None = None,
@@ -1160,6 +1205,8 @@ def metrics_figure(
         t if t is not None and math.isfinite(t.value) and t.value > 0 else None for t in thresholds
     ]
     marks = [np.array([t.value]) for t in limits if t is not None]
+    used = _used_rate_traces(runs)
+    marks += [array_of(trace["y"]) for trace in used]  # the rates the rules used show too
     rows = [  # title, curves, their steps (None: 0, 1, …), values the axis must also show, hover
         (gap.title, gap.series, None, [], "f = %{customdata:.6g}"),
         ("learning rate η_k", rates, None, marks, "η_k = %{y:.4g}"),
@@ -1241,6 +1288,7 @@ def metrics_figure(
     for run, rate, limit in zip(runs, rates, limits, strict=False):
         if limit is not None:
             data.append(_threshold_trace(limit, run.color, rate, max(last_step, 1)))
+    data.extend(used)
     if sharp is not None:
         data.extend(_sharpness_marks(runs, sharpness, suffix=str(len(rows))))
     return SpecFigure(data, layout)

@@ -184,7 +184,8 @@ def _split_metrics(figure: Any, count: int) -> tuple[list[list[dict]], dict]:
         group = str(trace.get("legendgroup", ""))
         index = int(group[4:]) if group.startswith("run-") and group[4:].isdigit() else -1
         if 0 <= index < count and trace.get("mode") == "lines" and "name" in trace:
-            meta = {"run": index, "metric": _metric_name(layout, trace)}
+            main = trace.get("line", {}).get("dash") is None  # not a limit or a rate used
+            meta = {"run": index, "metric": _metric_name(layout, trace) if main else None}
             per_run[index].append(_lean(trace) | {"meta": meta})
         else:
             shared.append(_lean(trace))

@@ -245,3 +245,22 @@ def test_the_inspected_step_draws_the_update_and_the_directions_that_push_it() -
         assert np.linalg.norm(push) == pytest.approx(length, rel=1e-9)
         if vector is not None:
             np.testing.assert_allclose(push, -vector / np.linalg.norm(vector) * length)
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "state", "scale_by_rate"),
+    [("armijo", "step_size", False), ("prodigy", "d", True), ("dog", "step_scale", False)],
+)
+def test_the_rate_a_self_setting_rule_used_is_drawn_on_the_rate_row(
+    optimizer: str, state: str, scale_by_rate: bool
+) -> None:
+    config = RunConfig(surface="quadratic", optimizer=optimizer, steps=50)
+    trajectory = run(config)
+    view = figures.RunView("1: rule", figures.PALETTE[0], trajectory, "")
+    figure = figures.metrics_figure([view]).to_dict()
+    (used,) = [t for t in figure["data"] if t["name"] == f"1: rule: {figures.USED_RATES[state]}"]
+    assert used["yaxis"] == "y2" and used["line"]["dash"] == "dot"
+    expected = trajectory.state[state][:, 0] * (trajectory.lr if scale_by_rate else 1)
+    np.testing.assert_array_equal(decode(used["y"]), expected)
+    low, high = figure["layout"]["yaxis2"]["range"]
+    assert low <= np.log10(expected[expected > 0]).min() and np.log10(expected).max() <= high
