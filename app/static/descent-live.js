@@ -31,6 +31,7 @@
   const FAST = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
   const CONFIG = { displaylogo: false, responsive: false, doubleClick: "reset", showSendToCloud: false }; // no "Share chart..." upload button
   const OUTCOME_WORDS = ["converges", "diverges", "still moving"];
+  const METRICS_EVERY_MS = 100; // while scrubbing, the curves redraw at most ten times a second
   const OUTCOME_TONES = ["good", "bad", "open"];
 
   function typed(spec) {
@@ -203,9 +204,8 @@
         ...surface.layout,
         font,
         showlegend: false,
-        margin: { l: 10, r: 10, t: 12, b: 36 },
-        xaxis: { ...surface.layout.xaxis, automargin: true },
-        yaxis: { ...surface.layout.yaxis, automargin: true },
+        // Fixed margins: automargin would lay the figure out twice on every draw.
+        margin: { l: 36, r: 10, t: 12, b: 36 },
         annotations: this.runs.flatMap((r) => r.annotations),
       };
       Object.assign(planeLayout, this.size());
@@ -231,11 +231,8 @@
       metricTraces.forEach((trace, i) => {
         if (trace.meta && trace.meta.metric) this.metricIndex.set(`${trace.meta.run}:${trace.meta.metric}`, i);
       });
-      this.metricLayout = { ...this.metricsLayer.layout, font, showlegend: false, margin: { l: 8, r: 8, t: 12, b: 10 } };
+      this.metricLayout = { ...this.metricsLayer.layout, font, showlegend: false, margin: { l: 74, r: 8, t: 12, b: 36 } };
       if (present) this.thicken(metricTraces);
-      for (const name of Object.keys(this.metricLayout)) {
-        if (name.startsWith("yaxis")) this.metricLayout[name] = { ...this.metricLayout[name], automargin: true };
-      }
       const drawn = [
         Plotly.react(this.plane, planeTraces, planeLayout, CONFIG),
         Plotly.react(this.metrics, metricTraces, { template: surface.layout.template, ...this.metricLayout }, CONFIG),
@@ -432,18 +429,30 @@
           metrics.traces.push(trace);
         }
       }
-      this.animateLayer("plane", this.plane, plane, () => (store.pathUpdates += 1));
-      this.animateLayer("metrics", this.metrics, metrics);
+      this.animateLayer("plane", this.plane, plane, 0, () => (store.pathUpdates += 1));
+      this.animateLayer("metrics", this.metrics, metrics, METRICS_EVERY_MS);
     }
 
-    animateLayer(name, gd, update, done) {
+    /* Draw `update` on `gd` once its previous one is done and `every` ms have passed since it
+       began (the curves yield the main thread to the path); only the latest waiting update. */
+    animateLayer(name, gd, update, every, done) {
       if (!update.traces.length) return;
-      const layer = this.layers[name] || (this.layers[name] = { busy: false, next: null });
-      if (layer.busy) {
-        layer.next = update; // only the latest waiting update is drawn
+      const layer = this.layers[name] || (this.layers[name] = { busy: false, next: null, at: 0 });
+      const wait = layer.at + every - performance.now();
+      if (layer.busy || wait > 0) {
+        layer.next = update;
+        if (!layer.busy && !layer.timer) {
+          layer.timer = setTimeout(() => {
+            layer.timer = null;
+            const next = layer.next;
+            layer.next = null;
+            if (next) this.animateLayer(name, gd, next, every, done);
+          }, wait);
+        }
         return;
       }
       layer.busy = true;
+      layer.at = performance.now();
       Plotly.animate(gd, update, FAST)
         .then(() => done && done())
         .catch(() => null) // interrupted by a newer update: that one draws
@@ -451,7 +460,7 @@
           layer.busy = false;
           const next = layer.next;
           layer.next = null;
-          if (next) this.animateLayer(name, gd, next, done);
+          if (next) this.animateLayer(name, gd, next, every, done);
         });
     }
 
