@@ -26,12 +26,16 @@ test: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+
 lint: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 screenshots: $(VENV)/.dev  # refresh docs/screenshots/ (the tests write elsewhere by default)
 	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -n 0 tests/browser/test_browser.py -k "loads or play_advances"
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -n 0 tests/browser/test_layout_browser.py -k "phone or presenter"
 
 bench: $(VENV)/.dev  # the load items start servers with tests/programs.py (pytest)
 	$(BIN)/python -m bench.run
