@@ -86,10 +86,14 @@ def open_page(page: Page, url: str) -> float:
     return time.perf_counter() - started
 
 
+DRAW_MS: list[float] = []  # per committed change: data arrived → drawn, in the browser
+
+
 def commits(page: Page, counter: Counter, count: int) -> tuple[list[float], list[int]]:
     """Seconds and bytes of `count` typed rate changes of run 1 (each one redrawn and idle)."""
     entry = page.locator(".st-key-run1_lr input")
     seconds, sizes = [], []
+    DRAW_MS.clear()
     for k in range(count):
         rate = f"{0.001 * (1 + (k % 10) / 10) * (1 + k // 10):.6g}"
         before = page.evaluate(JS_REVISION)
@@ -100,6 +104,8 @@ def commits(page: Page, counter: Counter, count: int) -> tuple[list[float], list
         wait_drawn(page, before)
         seconds.append(time.perf_counter() - started)
         sizes.append(counter.reset())
+        store = "window.__descentLiveStore"
+        DRAW_MS.append(page.evaluate(f"{store}.drawnAt - {store}.receivedAt"))
     return seconds, sizes
 
 
@@ -161,6 +167,7 @@ def measure() -> dict[str, object]:
             rows["commit_1x300_p50_ms"] = statistics.median(seconds) * 1e3
             rows["commit_1x300_p95_ms"] = quantile(seconds, 0.95) * 1e3
             rows["commit_1x300_kb"] = statistics.median(sizes) / 1024
+            rows["commit_1x300_draw_p50_ms"] = statistics.median(DRAW_MS)
             rows["scrub_1_run_updates_per_s"] = scrub_rate(page)
             warm = compilations()
             commits(page, counter, SESSION_CHANGES - 5)
@@ -175,6 +182,7 @@ def measure() -> dict[str, object]:
             seconds, sizes = commits(six, six_counter, CHANGES // 2)
             rows["commit_6x2000_p50_ms"] = statistics.median(seconds) * 1e3
             rows["commit_6x2000_kb"] = statistics.median(sizes) / 1024
+            rows["commit_6x2000_draw_p50_ms"] = statistics.median(DRAW_MS)
             rows["scrub_6_runs_updates_per_s"] = scrub_rate(six)
         browser.close()
     rows["scrub_updates_per_s"] = min(

@@ -17,7 +17,8 @@
  *   .dl-rate-row[data-run=i] .dl-rate-value ("η₀ = …"), .dl-badge[data-tone] (its outcome)
  *   .dl-hover                   the read-out under the pointer on the plane
  *   .dl-lesson (.dl-question, .dl-look-for, .dl-lesson-close)   the open lesson
- *   window.__descentLiveStore   {blobs, pathUpdates (path redraws so far), revision, drawnAt}
+ *   window.__descentLiveStore   {blobs, pathUpdates (path redraws so far), revision,
+ *                               receivedAt (new data arrived), drawnAt (it is drawn)}
  */
 (() => {
   "use strict";
@@ -147,6 +148,7 @@
     }
 
     update(data, setTriggerValue) {
+      store.receivedAt = performance.now();
       this.setTriggerValue = setTriggerValue;
       this.pending = data;
       this.tryDraw();
