@@ -57,6 +57,7 @@ PICKER_POINTS = 41  # per side of the clickable grid: 1681 SVG markers redraw in
 MAX_FRAMES = 120
 FRAME_PATH_POINTS = 200  # a path in an intermediate frame is sampled down to this many points
 PATH_POINTS = 2000  # the full path (initial view and last frame) is sampled down to this many
+LIVE_PATH_POINTS = 800  # … on the live plane, where plotly.js redraws paths while a rate is dragged
 METRIC_POINTS = 2000  # per metric curve, by min-max decimation
 METRIC_GAP = 0.05  # the gap between two metric rows, as a share of the figure
 METRIC_ROW_PX = 180  # the metrics figure's height per row
@@ -253,7 +254,7 @@ class _RunGeometry:
     frame_steps: np.ndarray
 
     @classmethod
-    def of(cls, trajectory: Trajectory, box: Box) -> _RunGeometry:
+    def of(cls, trajectory: Trajectory, box: Box, points: int = PATH_POINTS) -> _RunGeometry:
         positions = np.asarray(trajectory.positions, dtype=np.float64).reshape(-1, 2)
         lo, hi = _grown(box)
         moves = np.linalg.norm(np.diff(np.clip(positions, lo, hi), axis=0), axis=1)
@@ -264,7 +265,7 @@ class _RunGeometry:
         return cls(
             positions,
             box,
-            _path_indices(arc, last, PATH_POINTS),
+            _path_indices(arc, last, points),
             _path_indices(arc, last, FRAME_PATH_POINTS),
         )
 
@@ -867,7 +868,7 @@ def _step_arrows(run: RunView, index: int, step: int) -> list[dict]:
 def live_run(run: RunView, index: int, box: Box, step: int | None = None) -> RunLayer:
     """Run `index` on the live plane (see `RunLayer`): its points kept in the optimizer's state
     ("…_point") are drawn with its exit marker, and at an inspected `step` its arrows."""
-    geometry = _RunGeometry.of(run.trajectory, box)
+    geometry = _RunGeometry.of(run.trajectory, box, LIVE_PATH_POINTS)
     exit_marker, annotations = _exit_layers([run], [geometry], box)
     exit_marker += [
         _state_points(run, index, name, values, box)
