@@ -14,6 +14,11 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from optimizers.rule_parts import beta as _beta
+from optimizers.rule_parts import eps as _eps
+from optimizers.rule_parts import lr as _lr
+from optimizers.rule_parts import rule as _rule
+from optimizers.rule_parts import unbias as _unbias
 from optimizers.rules_free import LR_FREE_RULES
 from optimizers.specs import OptimizerSpec, Scalars
 from surfaces.params import ParamSpec, Registry
@@ -46,11 +51,6 @@ def _showing(tx: optax.GradientTransformation, view: View) -> optax.GradientTran
 
 
 _shown: View = attrgetter("shown")
-
-
-def _unbias(moment: jax.Array, beta: jax.Array, count: jax.Array) -> jax.Array:
-    """Bias correction of an EMA started at zero: moment / (1 − βᵗ)."""
-    return moment / (1 - beta**count)
 
 
 def _adam_view(h: Scalars, second: str = "v_hat") -> View:
@@ -246,34 +246,6 @@ def sam_step(radius: jax.Array) -> optax.GradientTransformationExtraArgs:
 
     return _step_sized(
         update, lambda params: optax.EmptyState(), ("adversarial_point", "step_size")
-    )
-
-
-def _rule(*lines: str) -> str:
-    """Aligned LaTeX: the rule's own lines, then the step every rule shares."""
-    body = r" \\ ".join((*lines, r"w_{k+1} &= w_k - \eta_k\, d_k"))
-    return rf"\begin{{aligned}} {body} \end{{aligned}}"
-
-
-def _lr(default: float, low: float = 1e-5, high: float = 10.0) -> ParamSpec:
-    return ParamSpec(
-        "lr",
-        "η₀",
-        default,
-        low,
-        high,
-        "Base learning rate; the schedule turns it into η_k.",
-        log=True,
-    )
-
-
-def _beta(name: str, label: str, default: float, help: str, high: float = 0.999) -> ParamSpec:
-    return ParamSpec(name, label, default, 0.0, high, help)
-
-
-def _eps(default: float) -> ParamSpec:
-    return ParamSpec(
-        "eps", "ε", default, 1e-16, 1.0, "Keeps the denominator away from zero.", log=True
     )
 
 

@@ -21,6 +21,11 @@ import jax.numpy as jnp
 import optax
 from optax import contrib
 
+from optimizers.rule_parts import beta as _beta
+from optimizers.rule_parts import eps as _eps
+from optimizers.rule_parts import lr as _lr
+from optimizers.rule_parts import rule as _rule
+from optimizers.rule_parts import unbias as _unbias
 from optimizers.specs import OptimizerSpec, Scalars
 from surfaces.params import ParamSpec
 
@@ -64,17 +69,6 @@ def _pair(scalar: jax.Array, like: jax.Array) -> jax.Array:
     return jnp.zeros_like(like) + scalar
 
 
-def _unbias(moment: jax.Array, beta: jax.Array, count: jax.Array) -> jax.Array:
-    """Bias correction of an EMA started at zero: moment / (1 − βᵗ)."""
-    return moment / (1 - beta**count)
-
-
-def _rule(*lines: str) -> str:
-    """Aligned LaTeX: the rule's own lines, then the step every rule shares."""
-    body = r" \\ ".join((*lines, r"w_{k+1} &= w_k - \eta_k\, d_k"))
-    return rf"\begin{{aligned}} {body} \end{{aligned}}"
-
-
 def _unit_lr(low: float = 1e-3, high: float = 10.0) -> ParamSpec:
     return ParamSpec(
         "lr",
@@ -83,18 +77,6 @@ def _unit_lr(low: float = 1e-3, high: float = 10.0) -> ParamSpec:
         low,
         high,
         "Scales the method's own step from outside; 1 takes it exactly as published.",
-        log=True,
-    )
-
-
-def _lr(default: float) -> ParamSpec:
-    return ParamSpec(
-        "lr",
-        "η₀",
-        default,
-        1e-5,
-        10.0,
-        "Base learning rate; the schedule turns it into η_k.",
         log=True,
     )
 
@@ -108,16 +90,6 @@ def _gamma(default: float) -> ParamSpec:
         10.0,
         "The method's own rate, inside its averaging; keep η₀ = 1.",
         log=True,
-    )
-
-
-def _beta(name: str, label: str, default: float, help: str, high: float = 0.999) -> ParamSpec:
-    return ParamSpec(name, label, default, 0.0, high, help)
-
-
-def _eps(default: float, name: str = "eps", label: str = "ε") -> ParamSpec:
-    return ParamSpec(
-        name, label, default, 1e-16, 1.0, "Keeps the denominator away from zero.", log=True
     )
 
 
