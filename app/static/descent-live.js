@@ -200,7 +200,8 @@
       const present = !!data.present;
       this.root.classList.toggle("dl-present", present);
       if (present) this.thicken(planeTraces);
-      const font = { size: present ? 18 : 12 };
+      const colours = this.colours();
+      const font = { size: present ? 18 : 12, color: colours.text };
       // No legend: each run's row beside the picture names it, with its colour.
       const planeLayout = {
         ...surface.layout,
@@ -208,6 +209,9 @@
         showlegend: false,
         // Fixed margins: automargin would lay the figure out twice on every draw.
         margin: { l: 36, r: 10, t: 12, b: 36 },
+        ...colours.layout,
+        xaxis: { ...surface.layout.xaxis, color: colours.text },
+        yaxis: { ...surface.layout.yaxis, color: colours.text },
         annotations: this.runs.flatMap((r) => r.annotations),
       };
       Object.assign(planeLayout, this.size());
@@ -233,7 +237,16 @@
       metricTraces.forEach((trace, i) => {
         if (trace.meta && trace.meta.metric) this.metricIndex.set(`${trace.meta.run}:${trace.meta.metric}`, i);
       });
-      this.metricLayout = { ...this.metricsLayer.layout, font, showlegend: false, margin: { l: 74, r: 8, t: 12, b: 36 } };
+      this.metricLayout = {
+        ...this.metricsLayer.layout,
+        ...colours.layout,
+        font,
+        showlegend: false,
+        margin: { l: 74, r: 8, t: 12, b: 36 },
+      };
+      for (const name of Object.keys(this.metricLayout)) {
+        if (/^[xy]axis\d*$/.test(name)) this.metricLayout[name] = { ...this.metricLayout[name], ...colours.axis };
+      }
       if (present) this.thicken(metricTraces);
       const drawn = [
         Plotly.react(this.plane, planeTraces, planeLayout, CONFIG),
@@ -247,6 +260,18 @@
         store.drawnAt = performance.now();
         this.root.dataset.revision = String(store.revision);
       });
+    }
+
+    /* The theme's colours (Streamlit's --st-* properties around the component), for plotly. */
+    colours() {
+      const style = getComputedStyle(this.root);
+      const text = style.getPropertyValue("--st-text-color").trim() || "#111418";
+      const clear = "rgba(0,0,0,0)";
+      return {
+        text,
+        layout: { paper_bgcolor: clear, plot_bgcolor: clear },
+        axis: { color: text, gridcolor: "rgba(128,128,128,0.25)", zerolinecolor: "rgba(128,128,128,0.4)" },
+      };
     }
 
     /* Presenter mode: paths and curves a back row can see. */

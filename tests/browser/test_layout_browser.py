@@ -25,12 +25,19 @@ LESSON = "/?v=1&lesson=warmup&run1_optimizer=rmsprop&run1_lr=0.3"
 
 
 @contextmanager
-def opened(browser, app_url: str, link: str, width: int, height: int, zoom: float = 1.0):
+def opened(
+    browser, app_url: str, link: str, width: int, height: int, zoom: float = 1.0, scheme="light"
+):
     """A page of `width` × `height` window pixels at browser zoom `zoom` (CSS pixels are
-    window pixels / zoom), drawn and idle; fails on any page or console error."""
+    window pixels / zoom) in the system colour `scheme`, drawn and idle; fails on any page or
+    console error."""
     viewport = {"width": round(width / zoom), "height": round(height / zoom)}
     context = browser.new_context(
-        viewport=viewport, device_scale_factor=zoom, base_url=app_url, accept_downloads=True
+        viewport=viewport,
+        device_scale_factor=zoom,
+        base_url=app_url,
+        accept_downloads=True,
+        color_scheme=scheme,
     )
     page = context.new_page()
     errors: list[str] = []
@@ -170,3 +177,30 @@ def test_presenter_mode_type_and_keys(browser, app_url: str, screenshots: Path) 
         shown = page.locator(".dl-rate-row[data-run='1'] .dl-rate-value").inner_text()
         assert shown == f"η₀ = {rate_of(page)}"
         assert float(rate_of(page)) > float(before or 0.3)
+
+
+def luminance(css: str) -> float:
+    """Relative brightness 0 … 1 of a CSS "rgb(r, g, b)" or "#rrggbb" colour."""
+    if css.startswith("#"):
+        r, g, b = (int(css[i : i + 2], 16) for i in (1, 3, 5))
+    else:
+        r, g, b = (float(v) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_theme_reaches_the_live_view(browser, app_url: str, scheme: str) -> None:
+    with opened(browser, app_url, "/?v=1&lesson=warmup", 1280, 720, scheme=scheme) as page:
+        page_background = page.evaluate(
+            "() => getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor"
+        )
+        chart_text = page.evaluate(
+            "() => document.querySelector('.dl-plane')._fullLayout.font.color"
+        )
+        lesson_text = page.evaluate(
+            "() => getComputedStyle(document.querySelector('.dl-question')).color"
+        )
+        dark = scheme == "dark"
+        assert (luminance(page_background) < 0.3) == dark, page_background
+        for text in (chart_text, lesson_text):  # readable on that background
+            assert abs(luminance(text) - luminance(page_background)) > 0.6, (text, scheme)
