@@ -121,7 +121,8 @@ def other_value(spec: Any) -> float:
         i = options.index(spec.default)
         return options[i - 1] if i > 0 else options[i + 1]
     step = 10.0 ** (math.floor(math.log10(spec.high - spec.low)) - 3)
-    value = min(spec.high, spec.default + (spec.high - spec.low) / 20)
+    move = (spec.high - spec.low) / 20
+    value = spec.default + move if spec.default + move <= spec.high else spec.default - move
     return round(round(value / step) * step, 12)
 
 
@@ -217,7 +218,8 @@ def test_every_widget_has_a_stable_key(page: AppTest) -> None:
     assert None not in keys
     expected = set(controls.key_list([1], SURFACES[controls.DEFAULT_SURFACE]))
     buttons = {"next_start", "add_run", "run1_duplicate", "run1_remove"}
-    page_widgets = ("lesson_", "class_", "view")  # the lesson gallery, share panel, view picker
+    # the lesson gallery, share panel, view picker and presenter toggle (classroom settings)
+    page_widgets = ("lesson_", "class_", "view", "present")
     shown = {k for k in keys if k not in buttons and not k.startswith(page_widgets)}
     assert shown <= expected
     for key in ("surface", "steps", "x0", "y0", "show_3d", "show_field", "inspect_step"):

@@ -8,6 +8,7 @@ import asyncio
 import os
 import time
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,10 @@ def test_a_session_commits_each_rate_to_the_link_over_the_websocket(tmp_path: Pa
     element, and each reaches the page's link (`run1_lr=`), which `light_load` checks."""
     with streamlit_server(ROOT, tmp_path / "server.log", os.environ) as (url, process):
         server = load.Server(url, process.pid)
-        row = asyncio.run(load.light_load(server, sessions=1, seconds=2.0, period=1.0))
+        # In its own thread: a worker that ran Playwright's sync API has an event loop here.
+        with ThreadPoolExecutor(1) as pool:
+            load_run = load.light_load(server, sessions=1, seconds=2.0, period=1.0)
+            row = pool.submit(asyncio.run, load_run).result()
     assert row["error_samples"] == []
     assert (row["changes"], row["planned"]) == (2, 2)
     assert row["server_cpu_s"] > 0
