@@ -234,19 +234,21 @@ JS_SCRIPT_DONE = """() => document.querySelector('[data-testid=stApp]')
     .getAttribute('data-test-script-state') === 'notRunning'"""
 
 
+LIVE_DRAWN = ".dl-live[data-revision] .dl-plane .main-svg"  # the race, drawn by plotly.js
+
+
 def wait_loaded(page) -> None:
     """Wait until a Playwright page of the app is connected (its WebSocket is up), drawn, and its
     script has finished; fail on an exception on the page."""
     page.wait_for_selector(
         "[data-testid=stApp][data-test-connection-state=CONNECTED]", timeout=LOAD_TIMEOUT_MS
     )
-    page.wait_for_selector(  # the chart, or the exception that stopped the script
-        "[data-testid=stPlotlyChart] .js-plotly-plot, [data-testid=stException]",
-        timeout=LOAD_TIMEOUT_MS,
+    page.wait_for_selector(  # the live view drawn, or the exception that stopped the script
+        f"{LIVE_DRAWN}, [data-testid=stException]", timeout=LOAD_TIMEOUT_MS
     )
     page.wait_for_function(JS_SCRIPT_DONE, timeout=LOAD_TIMEOUT_MS)
     exceptions = page.locator("[data-testid=stException]").all_inner_texts()
     assert not exceptions, exceptions
     assert page.locator("h1", has_text="Descent Lab").count() == 1
-    assert page.locator("[data-testid=stPlotlyChart] .js-plotly-plot").count() >= 1
+    assert page.locator(LIVE_DRAWN).count() >= 1
     assert page.get_by_text("Connecting").count() == 0

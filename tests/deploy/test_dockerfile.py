@@ -136,7 +136,15 @@ def test_option_rewriting() -> None:
 
 def test_streamlit_config_keys_exist_and_are_safe() -> None:
     settings = tomllib.loads(CONFIG.read_text())
-    keys = [f"{section}.{name}" for section, table in settings.items() for name in table]
+
+    def keys_of(prefix: str, table: dict) -> list[str]:  # [theme.dark] nests in [theme]
+        keys: list[str] = []
+        for name, value in table.items():
+            nested = isinstance(value, dict)
+            keys += keys_of(f"{prefix}.{name}", value) if nested else [f"{prefix}.{name}"]
+        return keys
+
+    keys = [key for section, table in settings.items() for key in keys_of(section, table)]
     unknown = []
     for key in keys:
         try:

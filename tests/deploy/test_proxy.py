@@ -119,8 +119,8 @@ def proxy(nginx_path: str, tmp_path: Path) -> Iterator[Proxy]:
             argv = with_options(
                 image.cmd, {"server.port": str(port), "server.address": "127.0.0.1"}
             )
-            assert argv[0] == "streamlit"
-            command = [sys.executable, "-m", "streamlit", *argv[1:]]
+            assert argv[:3] == ["python", "-m", "app.serve"]
+            command = [sys.executable, *argv[1:]]
             env = image_env(image, tmp_path / f"replica{index}")
             log = tmp_path / f"replica{index}.log"
             process = start(command, log, cwd=ROOT, env=env)
