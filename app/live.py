@@ -34,7 +34,7 @@ from app.assets import STATIC, ensure_plotly_asset
 from app.controls import RunSetup, classroom
 from app.state import OPTIMIZERS, START_LIMIT, coerce, run_key
 from optimizers import cost, family
-from optimizers.engine import RunConfig, Status, Trajectory
+from optimizers.engine import RunConfig, Trajectory
 from surfaces.formula import without_float_noise
 
 KEY = "live"
@@ -273,6 +273,7 @@ def family_blob(
         "last": figures._typed(np.minimum(lasts, FAMILY_PATH_POINTS - 1), np.int32),
         "outcome": figures._typed([OUTCOME_CODES[s.outcome] for s in statuses], np.uint8),
         "event": figures._typed([s.step for s in statuses], np.int32),
+        "final": figures._typed([_final_loss(m) for m in members], np.float32),
         "metric_steps": figures._typed(grid, np.int32),
         "metrics": {
             name: figures._typed(np.clip(values, -3e38, 3e38), np.float32)
@@ -295,12 +296,20 @@ def family_refusal(key: compute.ConfigKey, rates: tuple[float, ...]) -> str | No
     return cost.race_refusal([replace(config, lr=rate) for rate in rates])
 
 
-def outcome_words(status: Status) -> tuple[str, str]:
-    """What a scrubbed member says, in the committed run's case: words and a tone."""
+def _final_loss(trajectory: Trajectory) -> float:
+    """f at the last kept step, within float32's range (NaN: no step kept)."""
+    return float(np.clip(trajectory.loss[-1], -3e38, 3e38)) if len(trajectory.loss) else math.nan
+
+
+def outcome_words(trajectory: Trajectory) -> tuple[str, str]:
+    """A run's outcome in a few words, as a scrubbed member says it (app/static/descent-live.js
+    `Family.words`), and its tone: "converges at step 41 · f = 3.1e-12", "good"."""
+    status, final = trajectory.status, _final_loss(trajectory)
+    ending = f" · f = {final:.3g}" if math.isfinite(final) else ""
     if status.outcome == "max_steps":
-        return f"still moving after {status.step} steps", "open"
+        return f"still moving after {status.step} steps{ending}", "open"
     verb = "converges" if status.outcome == "converged" else "diverges"
-    return f"{verb} at step {status.step}", "good" if verb == "converges" else "bad"
+    return f"{verb} at step {status.step}{ending}", "good" if verb == "converges" else "bad"
 
 
 # The window of rates each run's slider spans, kept per run in the session until a committed
@@ -336,7 +345,7 @@ def _control(setup: RunSetup, trajectory: Trajectory, color: str, minimum: float
     if threshold is not None:
         short = threshold.label.split("=")[0].split("≈")[0].strip()
         critical = {"label": threshold.label, "short": short, "value": threshold.value}
-    words, tone = outcome_words(trajectory.status)
+    words, tone = outcome_words(trajectory)
     control = {
         "run": setup.run_id,
         "label": setup.label,

@@ -85,12 +85,14 @@ def test_the_family_payload_samples_each_member_and_says_its_outcome() -> None:
     steps = decode(payload["metric_steps"]).astype(int)
     assert steps[: live.FAMILY_FIRST_STEPS].tolist() == list(range(live.FAMILY_FIRST_STEPS))
     outcome, event = decode(payload["outcome"]), decode(payload["event"])
+    final = decode(payload["final"])
     gaps = decode(payload["metrics"]["loss"]).reshape(len(rates), -1)
     codes = {0: "converged", 1: "diverged", 2: "max_steps"}
     for k in (0, len(rates) // 2, len(rates) - 1):
         member = run(replace(config, lr=float(rates[k])))
         assert codes[int(outcome[k])] == member.status.outcome
         assert event[k] == member.status.step
+        assert final[k] == np.float32(member.loss[-1])
         np.testing.assert_array_equal(xy[k, 0], member.positions[0].astype(np.float32))
         kept = steps < len(member.loss)
         expected = np.maximum(member.loss[steps[kept]] - minimum, figures.LOSS_FLOOR)
@@ -102,11 +104,14 @@ def test_the_family_payload_samples_each_member_and_says_its_outcome() -> None:
 
 def test_outcome_words() -> None:
     config = RunConfig(surface="quadratic", optimizer="gd", steps=300)
-    assert live.outcome_words(run(replace(config, lr=0.21)).status)[1] == "bad"
-    words, tone = live.outcome_words(run(replace(config, lr=0.15)).status)
-    assert words.startswith("converges at step") and tone == "good"
-    assert live.outcome_words(run(replace(config, lr=1e-5)).status) == (
-        "still moving after 300 steps",
+    assert live.outcome_words(run(replace(config, lr=0.21)))[1] == "bad"
+    converging = run(replace(config, lr=0.15))
+    words, tone = live.outcome_words(converging)
+    step, final = converging.status.step, converging.loss[-1]
+    assert (words, tone) == (f"converges at step {step} · f = {final:.3g}", "good")
+    slow = run(replace(config, lr=1e-5))
+    assert live.outcome_words(slow) == (
+        f"still moving after 300 steps · f = {slow.loss[-1]:.3g}",
         "open",
     )
 

@@ -57,6 +57,7 @@
       this.last = typed(payload.last);
       this.outcome = typed(payload.outcome);
       this.event = typed(payload.event);
+      this.final = typed(payload.final);
       this.metricSteps = typed(payload.metric_steps);
       this.metrics = {};
       for (const name of Object.keys(payload.metrics)) this.metrics[name] = typed(payload.metrics[name]);
@@ -75,9 +76,10 @@
       return this.metrics[name].subarray(k * m, (k + 1) * m);
     }
     words(k) {
-      const code = this.outcome[k], step = this.event[k];
+      const code = this.outcome[k], step = this.event[k], final = this.final[k];
+      const ending = isFinite(final) ? ` · f = ${Number(final.toPrecision(3))}` : "";
       const text = code === 2 ? `still moving after ${step} steps` : `${OUTCOME_WORDS[code]} at step ${step}`;
-      return { text, tone: OUTCOME_TONES[code] };
+      return { text: text + ending, tone: OUTCOME_TONES[code] };
     }
   }
 
