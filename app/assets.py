@@ -6,6 +6,7 @@ Dockerfile runs `ensure_plotly_asset` at build time, before the app's user may n
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ PLOTLY_JS = STATIC / "plotly.min.js"
 PLOTLY_SOURCE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+@functools.cache  # once per process: the page calls it on every rerun
 def ensure_plotly_asset() -> None:
     """Copy plotly.py's plotly.min.js into app/static/ unless the same file is there."""
     if not PLOTLY_JS.exists() or PLOTLY_JS.stat().st_size != PLOTLY_SOURCE.stat().st_size:

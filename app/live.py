@@ -450,9 +450,10 @@ def show(
     runs: list[Blob] = []
     controls: list[dict] = []
     families: list[Blob] = []
-    minimum = compute.surface_of(surface).minimum_value(dict(params))
+    the_surface = compute.surface_of(surface)
+    minimum = the_surface.minimum_value(dict(params))
     metric_traces, metrics_layer = _split_metrics(compute.metrics_figure(drawn, step), len(drawn))
-    box = tuple(compute.surface_of(surface).box)
+    box = tuple(the_surface.box)
     for index, (key, label, color) in enumerate(drawn):
         layer = _run_layer(key, label, color, index, box, step or None)  # 0: no arrows
         runs.append(blob(layer | {"metrics": metric_traces[index]}))

@@ -107,7 +107,7 @@ except ValueError as error:
     st.error(f"Could not draw the surface: {plain(error)}")
     surface_drawn = False
 clicks = " Click the contour to start every run from that point." * (room.mode("start") == "show")
-st.caption(f"▶ plays the race; drag a learning-rate slider to watch the path follow.{clicks}")
+st.caption(plain("▶ plays the race; drag a rate slider to watch the path follow." + clicks))
 if over_budget:
     st.error(over_budget)
 for setup in setups:
