@@ -12,9 +12,12 @@ FROM python:${PYTHON_VERSION}-slim-bookworm
 
 # JAX reads its cache settings from the environment, for the warm-up below and for the app:
 # on CPU every compile takes under the 1 s default threshold, so that threshold must be 0.
+# float64 and whole-loop CPU kernels: what common.runtime.configure_jax() sets (it keeps these).
 ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     JAX_PLATFORMS=cpu \
+    JAX_ENABLE_X64=1 \
+    XLA_FLAGS=--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=16777216 \
     JAX_COMPILATION_CACHE_DIR=/app/.jax_cache \
     JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0 \
     JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES=0 \

@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test lint format bench screenshots clean
+.PHONY: run test lint typecheck format bench screenshots clean
+
+# A fingerprint of every tracked file's content against HEAD (empty outside a git checkout):
+# `make test` compares it before and after pytest, so a test that rewrites a tracked file fails.
+TRACKED_STATE = git diff HEAD --binary 2>/dev/null | git hash-object --stdin 2>/dev/null
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,15 +25,21 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/python -m app.serve --server.port $(PORT) --browser.gatherUsageStats false
 
-test: $(VENV)/.dev
+test: lint
+	@before="$$($(TRACKED_STATE))"; \
+	$(BIN)/python -m pytest || exit $$?; \
+	if [ "$$($(TRACKED_STATE))" != "$$before" ]; then \
+		echo "the tests changed tracked files:"; git status --short --untracked-files=no; exit 1; \
+	fi
+
+lint: typecheck  # checks only (style, formatting, types); `make format` fixes
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
 
-format: $(VENV)/.dev
-	$(BIN)/ruff format .
+typecheck: $(VENV)/.dev  # mypy, basic mode; the files and options are in pyproject.toml
+	$(BIN)/mypy
 
-lint: $(VENV)/.dev
+format: $(VENV)/.dev  # rewrites: import order and other safe fixes, then the formatter
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
@@ -45,4 +55,4 @@ bench: $(VENV)/.dev  # the load items start servers with tests/programs.py (pyte
 	$(BIN)/python -m bench.run browser
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache bench/results.json
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache bench/results.json

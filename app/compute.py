@@ -75,8 +75,14 @@ def config_key(config: RunConfig) -> ConfigKey:
 
 
 def config_from_key(key: ConfigKey) -> RunConfig:
-    values = {name: dict(value) if name in _MAPPINGS else value for name, value in key}
-    return RunConfig(**values | {"surface": surface_of(values["surface"])})
+    values: dict[str, Any] = {name: dict(v) if name in _MAPPINGS else v for name, v in key}
+    values["surface"] = key_surface(key)
+    return RunConfig(**values)
+
+
+def key_surface(key: ConfigKey) -> Surface:
+    """The surface a configuration key runs on."""
+    return surface_of(dict(key)["surface"])
 
 
 # Long computations: asked between chunks whether the session still wants them, and one at a
@@ -299,7 +305,7 @@ def metrics_figure(runs: RunsKey, step: int):
     """Loss above the surface's f* (at its parameters), η_k with each run's stability limit
     dashed, the gradient norm and the sharpness (see `figures.metrics_figure`)."""
     configs = [config_from_key(key) for key, _, _ in runs]
-    minimum = configs[0].surface.minimum_value(configs[0].surface_params) if configs else None
+    minimum = key_surface(runs[0][0]).minimum_value(configs[0].surface_params) if runs else None
     thresholds = [threshold(config) for config in configs]
     return figures.metrics_figure(
         _views(runs),

@@ -20,18 +20,15 @@ surface from hashable values (for st.cache_data keys).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
-from app import inspector
 from app.state import FORMULA_BOX_KEYS, START_LIMIT, coerce
 from app.text import code, plain
-from optimizers.engine import Trajectory
 from surfaces.base import Surface
 from surfaces.dataset import (
     DEFAULT_POINTS,
@@ -42,7 +39,6 @@ from surfaces.dataset import (
     data_surface,
     decode_points,
     encode_points,
-    fitted_line,
     loses_digits,
     parse_points,
 )
@@ -57,15 +53,6 @@ _GOOD_FORMULA, _GOOD_BOX = "_formula_good", "_formula_box_good"
 _CURRENT_POINTS, _UPLOADED = "_data_current", "_data_uploaded"
 _UPLOAD_ERROR, _LINK_ERROR = "_data_upload_error", "_data_link_error"
 _FITTED = "_data_fitted"  # the recipe of the data surface last fitted, to see new data
-
-
-class FitLine(NamedTuple):
-    """One run's line at the shown step: legend label, colour and the parameters (w, b)."""
-
-    label: str
-    color: str
-    w: float
-    b: float
 
 
 # Rebuilding (no widgets).
@@ -120,12 +107,20 @@ def formula_controls(disabled: bool = False) -> Surface | None:
     )
     st.caption("Plot box")
     left, right = st.columns(2)
-    entry = {"min_value": -START_LIMIT, "max_value": START_LIMIT, "step": 0.5, "format": "%g"}
-    entry |= {"disabled": disabled}
-    x0 = left.number_input("x from", key="formula_x0", **entry)
-    x1 = right.number_input("x to", key="formula_x1", **entry)
-    y0 = left.number_input("y from", key="formula_y0", **entry)
-    y1 = right.number_input("y to", key="formula_y1", **entry)
+
+    def entry(column: DeltaGenerator, label: str, key: str) -> float:
+        return column.number_input(
+            label,
+            min_value=-START_LIMIT,
+            max_value=START_LIMIT,
+            step=0.5,
+            format="%g",
+            key=key,
+            disabled=disabled,
+        )
+
+    x0, x1 = entry(left, "x from", "formula_x0"), entry(right, "x to", "formula_x1")
+    y0, y1 = entry(left, "y from", "formula_y0"), entry(right, "y to", "formula_y1")
     box = (float(x0), float(x1), float(y0), float(y1))
     try:
         surface = formula_surface(text or "", box)  # memoised: compiled once per text and box
@@ -269,9 +264,11 @@ def data_controls(disabled: bool = False) -> Surface | None:
     except ValueError as error:
         st.error(f"Table not used: {plain(error)}")
         current = state.get(_CURRENT_POINTS)
+        if not isinstance(current, Points):
+            return None
         try:
-            surface = data_surface(current, bool(standardise))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+            surface = data_surface(current, bool(standardise))
+        except ValueError:
             return None
         st.caption("Still fitting the last valid table.")
         points = current
@@ -310,77 +307,3 @@ def current_points() -> Points | None:
     """The points the data surface now fits (for the data panel)."""
     points = st.session_state.get(_CURRENT_POINTS)
     return points if isinstance(points, Points) else None
-
-
-# The data panel.
-
-
-def fit_lines(
-    runs: Sequence[tuple[str, str, Trajectory]], step: int | None = None
-) -> list[FitLine]:
-    """Each started run's (label, colour, trajectory) as its line (w, b) at `step` (clamped to
-    the steps it kept), or at its last kept step where `step` is None: the fit it ended with,
-    which the data panel shows by default."""
-    fits = []
-    for label, color, trajectory in runs:
-        if inspector.started(trajectory):
-            last = len(trajectory.positions) - 1
-            shown = inspector.clamp_step(trajectory, last if step is None else step)
-            fits.append(FitLine(label, color, *trajectory.positions[shown]))
-    return fits
-
-
-def data_panel_figure(
-    points: Points, fits: Sequence[FitLine], standardise: bool = False, step: int | None = None
-) -> go.Figure:
-    """The points and each run's line y = w x + b at the shown step (None: each run's last,
-    see `fit_lines`; in the data's own x units when x is standardised for the fit), plus the
-    least-squares line dotted."""
-    x, y = points.arrays()
-    figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(
-            x=x,
-            y=y,
-            mode="markers",
-            name="data",
-            marker={"color": "#444444", "size": 7, "opacity": 0.8},
-            hovertemplate="x=%{x:.4g}<br>y=%{y:.4g}<extra></extra>",
-        )
-    )
-    surface = data_surface(points, standardise)
-    (best,) = surface.critical_points()
-    for label, color, w, b, dash in [
-        ("least squares", "#999999", best.x, best.y, "dot"),
-        *((f.label, f.color, f.w, f.b, "solid") for f in fits),
-    ]:
-        if not (math.isfinite(w) and math.isfinite(b)):
-            continue
-        xs, ys = fitted_line(points, w, b, standardise)
-        figure.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                name=label,
-                line={"color": color, "width": 2, "dash": dash},
-                hovertemplate=f"w={w:.4g}, b={b:.4g}<extra></extra>",
-            )
-        )
-    title = "Data and fitted lines " + (
-        "at each run's last step" if step is None else f"at step {step}"
-    )
-    span = float(y.max() - y.min()) or 1.0
-    figure.update_layout(
-        title={"text": title, "x": 0},
-        template="plotly_white",
-        height=360,
-        margin={"l": 50, "r": 10, "t": 50, "b": 40},
-        xaxis={"title": {"text": "x"}},
-        yaxis={
-            "title": {"text": "y"},
-            "range": [float(y.min()) - 0.3 * span, float(y.max()) + 0.3 * span],
-        },
-        legend={"orientation": "h", "x": 0, "y": -0.2},
-    )
-    return figure

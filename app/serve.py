@@ -42,7 +42,8 @@ def warm_default_page() -> None:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from app.assets import ensure_plotly_asset
-    from app.state import OPTIMIZERS, configs, from_query
+    from app.link import from_query
+    from app.state import OPTIMIZERS, configs
     from optimizers import family, sharpness
     from optimizers.engine import run
 
@@ -56,6 +57,9 @@ def warm_default_page() -> None:
 
 def main() -> None:
     use_compilation_cache()
+    from common.runtime import configure_jax  # imports jax: after its cache variables
+
+    configure_jax()  # float64 and XLA's flags, before the warm-up's first computation
     threading.Thread(target=warm_default_page, name="warm-up", daemon=True).start()
     from streamlit.web import cli
 

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import streamlit as st
 
-from app import controls
 from app.lessons import query_string
-from app.state import CONTROL_GROUPS, Classroom, PageState, Problem, to_query
+from app.link import Problem, to_query
+from app.link.address import LINK, link_info
+from app.state import CONTROL_GROUPS, Classroom, PageState
 from app.text import code, plain
 
 SHOWN_PROBLEMS = 10  # problems listed one by one; the rest are counted
@@ -69,5 +70,4 @@ def link_problems(problems: tuple[Problem, ...]) -> None:
 
 
 def _dismiss() -> None:
-    info = st.session_state.get(controls.LINK, controls.LinkInfo())
-    st.session_state[controls.LINK] = replace(info, problems=())
+    st.session_state[LINK] = replace(link_info(), problems=())

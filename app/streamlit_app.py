@@ -11,6 +11,10 @@ ROOT = str(Path(__file__).resolve().parents[1])
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from common.runtime import configure_jax  # noqa: E402
+
+configure_jax()  # float64 and XLA's CPU flags, before the first computation
+
 import streamlit as st  # noqa: E402
 
 from app import (  # noqa: E402
@@ -28,10 +32,12 @@ from app import (  # noqa: E402
     live,
     share,
 )
+from app.link import address  # noqa: E402
 from app.text import plain  # noqa: E402
+from app.views import RACE  # noqa: E402
 from optimizers import cost  # noqa: E402
 
-link = controls.load_link(lessons.LESSONS)  # the URL's setup, at a session's first run
+link = address.load_link(lessons.LESSONS)  # the URL's setup, at a session's first run
 room = link.classroom
 st.set_page_config(
     page_title="Descent Lab",
@@ -64,13 +70,13 @@ with st.sidebar:
     setups = controls.run_controls(scene)
     animation_guard.install()  # Pause during Play: no uncaught page error
 
-page = controls.current_state()
-controls.sync_link(page)  # the address bar always holds the link to what is on screen
+page = address.current_state()
+address.sync_link(page)  # the address bar always holds the link to what is on screen
 if room.mode("share") != "hide":
     with share_slot:
         share.share_panel(page)
 
-if view != analysis.RACE:
+if view != RACE:
     lessons.lesson_card(link.lesson)
     analysis.analysis_panel(view, scene, setups)
     st.stop()
@@ -117,6 +123,8 @@ for run in runs:
     getattr(st, inspector.tone(run.trajectory))(f"**{plain(run.label)}** — {run.description}")
 st.markdown(f"#### {plain(surface.name)}")
 st.latex(surface.latex)
+if surface.reference:
+    st.caption(plain(surface.reference))
 controls.note(surface.note)
 controls.note(
     "Pick a loss surface, race up to six optimizers down it, and see how the learning rate, "
@@ -125,8 +133,8 @@ controls.note(
 if surface.recipe and surface.recipe[0] == "data" and (points := custom.current_points()):
     shown = step or None  # the step control's, else each run's last
     lines = [(d[1], d[2], run.trajectory) for run, d in zip(runs, drawn, strict=True)]
-    fits = custom.fit_lines(lines, shown)
-    panel = custom.data_panel_figure(points, fits, bool(surface.recipe[2]), shown)
+    fits = figures.fit_lines(lines, shown)
+    panel = figures.data_panel_figure(points, fits, bool(surface.recipe[2]), shown)
     st.plotly_chart(panel, key="data_panel", theme=None, config={"displaylogo": False})
 
 if scene.show_3d and surface_drawn:
@@ -171,10 +179,10 @@ downloads = (  # label, contents (built only when clicked), file name, MIME type
      "descent-lab.html",
      "text/html", "export_html", surface_drawn),
 )  # fmt: skip
-for column, (label, data, file_name, mime, key, usable) in zip(
+for column, (label, data, file_name, mime, button_key, usable) in zip(
     st.columns(3), downloads, strict=True
 ):
     column.download_button(
-        label, data=data, file_name=file_name, mime=mime, key=key, on_click="ignore",
+        label, data=data, file_name=file_name, mime=mime, key=button_key, on_click="ignore",
         disabled=not usable or room.mode("export") == "lock",
     )  # fmt: skip

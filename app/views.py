@@ -1,5 +1,5 @@
 """The page's views and the analysis views' numeric settings: tables read by the analysis
-page (app/analysis.py) and by the link codec (app/state.py), so both stay in step."""
+page (app/analysis/) and by the link's field table (app/link/table.py), so both stay in step."""
 
 from __future__ import annotations
 

@@ -21,15 +21,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypedDict
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, ViewportSize, sync_playwright
 
 from tests.programs import CHROMIUM_ARGS, SERVE, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results.json")
 LOG = Path(tempfile.gettempdir()) / "descent-lab-bench-browser.log"
-VIEWPORT = {"width": 1440, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 TIMEOUT_MS = 120_000
 SIX_RUNS = (
     "/?v=1&steps=2000&runs=6&run2_optimizer=momentum&run3_optimizer=adam&run4_optimizer=rmsprop"
@@ -38,7 +39,7 @@ SIX_RUNS = (
 CHANGES = 20  # committed changes per case
 SESSION_CHANGES = 50  # the compilation count's scripted session
 DRAG_SECONDS = 2.0
-TARGETS = {  # issue 12
+TARGETS: dict[str, float] = {  # issue 12
     "commit_1x300_p50_ms": 200,
     "commit_1x300_p95_ms": 350,
     "commit_6x2000_p50_ms": 400,
@@ -151,9 +152,9 @@ def compilations() -> int:
     return len(re.findall(r"Compiling ", LOG.read_text(errors="replace")))
 
 
-def measure() -> dict[str, object]:
+def measure() -> dict[str, float]:
     env = dict(os.environ) | {"JAX_LOG_COMPILES": "1"}
-    rows: dict[str, object] = {}
+    rows: dict[str, float] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
@@ -191,7 +192,16 @@ def measure() -> dict[str, object]:
     return rows
 
 
-def verdicts(rows: dict[str, object]) -> dict[str, dict[str, object]]:
+class Verdict(TypedDict):
+    """A measured value against its target (None: reported only); `passed` None without one."""
+
+    name: str
+    value: float
+    target: float | None
+    passed: bool | None
+
+
+def verdicts(rows: dict[str, float]) -> dict[str, Verdict]:
     out = {}
     for name, value in rows.items():
         target = TARGETS.get(name)
@@ -199,7 +209,7 @@ def verdicts(rows: dict[str, object]) -> dict[str, dict[str, object]]:
         if target is not None:
             at_least = name.startswith("scrub")
             passed = value >= target if at_least else value <= target
-        out[name] = {"name": name, "value": value, "target": target, "passed": passed}
+        out[name] = Verdict(name=name, value=value, target=target, passed=passed)
     return out
 
 

@@ -27,6 +27,7 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NotRequired, TypedDict
 
 import numpy as np
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -34,6 +35,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
+from websockets.typing import Subprotocol
 
 from app.analysis import MAP_CHART
 from app.state import DEFAULT_SURFACE, run_key
@@ -113,6 +115,34 @@ async def rerun(
                 return reply
 
 
+class Summary(TypedDict):
+    """A phase's response times: changes answered, errors, and their quantiles in seconds."""
+
+    changes: int
+    errors: int
+    p50_s: float
+    p95_s: float
+    max_s: float
+
+
+class LoadRow(Summary):
+    """A light-load phase: its Summary, what was planned, and the server's CPU time."""
+
+    sessions: int
+    planned: int
+    period_s: float
+    seconds: float
+    pages_open_s: float
+    server_cpu_s: float
+    server_cpu_per_change_s: float
+    server_cpu_share: float
+    client_cpu_share: float
+    heavy_links_s: list[float]
+    streamlit_env: dict[str, str]
+    error_samples: list[str]
+    passed: NotRequired[bool]
+
+
 @dataclass
 class Tally:
     """Response times and errors of a phase, shared by its sessions."""
@@ -120,16 +150,16 @@ class Tally:
     latencies_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> Summary:
         times = self.latencies_s or [float("nan")]
         p50, p95 = np.percentile(times, [50, 95])
-        return {
-            "changes": len(self.latencies_s),
-            "errors": len(self.errors),
-            "p50_s": float(p50),
-            "p95_s": float(p95),
-            "max_s": max(times),
-        }
+        return Summary(
+            changes=len(self.latencies_s),
+            errors=len(self.errors),
+            p50_s=float(p50),
+            p95_s=float(p95),
+            max_s=max(times),
+        )
 
 
 @dataclass
@@ -153,7 +183,7 @@ class Server:
         """A new session's websocket (an async context manager)."""
         return connect(
             self.url.replace("http://", "ws://", 1) + "/_stcore/stream",
-            subprotocols=["streamlit"],
+            subprotocols=[Subprotocol("streamlit")],
             max_size=None,
             ping_interval=None,
         )
@@ -244,7 +274,7 @@ async def heavy_links(server: Server, done: asyncio.Event, tally: Tally) -> list
 
 async def light_load(
     server: Server, sessions: int, seconds: float, period: float, heavy: bool = False
-) -> dict[str, object]:
+) -> LoadRow:
     """`sessions` sessions open the default page, then each commits a change every `period`
     s for `seconds` s, their first changes spread over one period; with `heavy`, a heavy link
     is opened again and again in new sessions meanwhile."""
@@ -271,22 +301,20 @@ async def light_load(
         done.set()
         heavy_s = await heavy_task if heavy_task else []
     row = tally.summary()
-    return (
-        row
-        | {
-            "sessions": sessions,
-            "planned": sessions * changes,
-            "period_s": period,
-            "seconds": elapsed,
-            "pages_open_s": opened,
-            "server_cpu_s": cpu,
-            "server_cpu_per_change_s": cpu / max(row["changes"], 1),
-            "server_cpu_share": cpu / elapsed,
-            "client_cpu_share": client_cpu / elapsed,  # this load process, on the same cores
-            "heavy_links_s": heavy_s,
-            "streamlit_env": {k: v for k, v in os.environ.items() if k.startswith("STREAMLIT_")},
-            "error_samples": tally.errors[:5],
-        }
+    return LoadRow(
+        **row,
+        sessions=sessions,
+        planned=sessions * changes,
+        period_s=period,
+        seconds=elapsed,
+        pages_open_s=opened,
+        server_cpu_s=cpu,
+        server_cpu_per_change_s=cpu / max(row["changes"], 1),
+        server_cpu_share=cpu / elapsed,
+        client_cpu_share=client_cpu / elapsed,  # this load process, on the same cores
+        heavy_links_s=heavy_s,
+        streamlit_env={k: v for k, v in os.environ.items() if k.startswith("STREAMLIT_")},
+        error_samples=tally.errors[:5],
     )
 
 
@@ -342,7 +370,7 @@ def merge_results(rows: dict[str, dict[str, object]]) -> None:
     print(f"wrote {RESULTS} (load)")
 
 
-def show(name: str, row: dict[str, object]) -> None:
+def show(name: str, row: LoadRow) -> None:
     print(
         f"{name:52} changes {row['changes']:4}/{row['planned']}  errors {row['errors']}"
         f"  p50 {row['p50_s']:.3f} s  p95 {row['p95_s']:.3f} s  max {row['max_s']:.3f} s"
@@ -379,14 +407,14 @@ async def scenario(
         name = f"light p95, {sessions} sessions, while a heavy link runs{settings}"
         passed = busy["errors"] == 0 and ratio <= HEAVY_FACTOR
         return {name: {"name": name, "idle": idle, "busy": busy, "ratio": ratio, "passed": passed}}
-    row = await memory_load(server, args.links, args.seconds)
-    name = f"server memory after {row['links']} distinct custom links{settings}"
+    memory = await memory_load(server, args.links, args.seconds)
+    name = f"server memory after {memory['links']} distinct custom links{settings}"
     print(
-        f"{name}: RSS (MB) by links opened {row['rss_samples_mb']}, after "
-        f"{row['rss_after_mb']:.0f} MB (target ≤ {MEMORY_TARGET_MB:g}); {row['errors']} errors; "
-        f"page p50 {row['p50_s']:.2f} s, max {row['max_s']:.2f} s"
+        f"{name}: RSS (MB) by links opened {memory['rss_samples_mb']}, after "
+        f"{memory['rss_after_mb']:.0f} MB (target ≤ {MEMORY_TARGET_MB:g}); "
+        f"{memory['errors']} errors; page p50 {memory['p50_s']:.2f} s, max {memory['max_s']:.2f} s"
     )
-    return {name: {"name": name, **row}}
+    return {name: {"name": name, **memory}}
 
 
 MODES = ("load", "heavy", "memory")

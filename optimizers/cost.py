@@ -35,9 +35,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Literal, NamedTuple
 
-from optimizers import engine
-from optimizers.engine import SUMMARY_CHUNK, RunConfig, bucket, mini_batched, plan
-from surfaces.base import Surface, compiled_cache
+from common.cache import compiled_cache
+from optimizers.engine import RunConfig, bucket, mini_batched, plan
+from optimizers.engine.api import summary_chunks
+from optimizers.engine.kernels import rates_fn, summary_fn, trajectory_fn
+from optimizers.engine.stepper import kernel_of
+from surfaces.base import Surface
 from surfaces.formula import Binary, Call, Negate, parse
 
 Kernel = Literal["summary", "trajectory"]
@@ -84,9 +87,9 @@ COMPILE_HESSIAN = 1.5  # Newton's program also holds the Hessian
 COMPILE_ALLOWANCE = 3.0  # s of first-call compilation a request may add to its budget
 # The engine's function that compiles each program (entries of `compiled_cache`, keyed by kernel).
 _PROGRAM_FNS: dict[Program, Callable[..., object]] = {
-    "trajectory": engine._trajectory_fn,
-    "summary": engine._summary_fn,
-    "rates": engine._rates_fn,
+    "trajectory": trajectory_fn,
+    "summary": summary_fn,
+    "rates": rates_fn,
 }
 
 
@@ -139,7 +142,7 @@ def step_ns(config: RunConfig, kernel: Kernel) -> float:
 def compiled(config: RunConfig, program: Program) -> bool:
     """Whether the engine's cache of compiled functions holds `program` for `config`'s kernel
     (its surface, rule, schedule, bucket of steps, noise and mini-batching)."""
-    kernel = engine._kernel(plan(config))
+    kernel = kernel_of(plan(config))
     return compiled_cache.holds(_PROGRAM_FNS[program], kernel)
 
 
@@ -157,10 +160,9 @@ def compile_seconds(config: RunConfig, program: Program) -> float:
 
 
 def summary_rows(count: int) -> int:
-    """Rows `summarize` scans for `count` configurations: whole chunks of SUMMARY_CHUNK, or one
-    chunk of a power of two when fewer (see `optimizers.engine._chunked`)."""
-    size = min(SUMMARY_CHUNK, 1 << (count - 1).bit_length())
-    return -(-count // size) * size
+    """Rows `summarize` scans for `count` configurations (see `engine.api.summary_chunks`)."""
+    chunks, size = summary_chunks(count)
+    return chunks * size
 
 
 def summary_seconds(config: RunConfig, count: int, what: str) -> Estimate:
@@ -194,7 +196,7 @@ def race_seconds(configs: Sequence[RunConfig]) -> Estimate:
     """Every run of a race, one after another (each its own scan of the bucketed steps), and
     the compilation of each kernel among them not compiled yet (once per kernel)."""
     work = sum(bucket(plan(c).steps) * step_ns(c, "trajectory") for c in configs) * 1e-9
-    kernels = {engine._kernel(plan(c)): c for c in configs}
+    kernels = {kernel_of(plan(c)): c for c in configs}
     compile = sum(compile_seconds(c, "trajectory") for c in kernels.values())
     return Estimate(work + compile, "this race", compile)
 

@@ -17,9 +17,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from common.cache import compiled_cache
+from common.runtime import require_x64
 from optimizers.rules import get_optimizer
 from surfaces import Surface
-from surfaces.base import compiled_cache
 
 THRESHOLD_FORMULAS = {
     "gd": "2/λ_max",
@@ -44,7 +45,8 @@ def _hessian_fn(surface: Surface):
 def hessian_eigenvalues(
     surface: Surface, point: tuple[float, float], params: Mapping[str, float] | None = None
 ) -> np.ndarray:
-    """Eigenvalues of ∇²f at `point`, ascending."""
+    """Eigenvalues of ∇²f at `point`, ascending; ValueError where JAX is not in float64."""
+    require_x64()
     values = {k: jnp.float64(v) for k, v in surface.resolve(params).items()}
     hessian = np.asarray(_hessian_fn(surface)(jnp.asarray(point, dtype=jnp.float64), values))
     return np.linalg.eigvalsh(hessian)
@@ -67,6 +69,21 @@ def nesterov_threshold(lambda_max: float, beta: float) -> float:
     )
 
 
+def rule_threshold(optimizer: str, lambda_max: float, beta: float = 0.0) -> float | None:
+    """The rule's critical rate from λ_max (the table of THRESHOLD_FORMULAS): 2/λ_max (GD),
+    2(1+β)/λ_max (heavy ball), 2(1+β)/((1+2β)λ_max) (Nesterov); None for rules without one.
+
+    >>> rule_threshold("momentum", 4.0, beta=0.5), rule_threshold("adam", 4.0)
+    (0.75, None)
+    """
+    rules = {
+        "gd": lambda: gd_threshold(lambda_max),
+        "momentum": lambda: momentum_threshold(lambda_max, beta),
+        "nesterov": lambda: nesterov_threshold(lambda_max, beta),
+    }
+    return rules[optimizer]() if optimizer in rules else None
+
+
 def critical_rate(
     surface: Surface,
     optimizer: str,
@@ -78,11 +95,7 @@ def critical_rate(
     rule has no such threshold (adaptive and sign-based rules, Newton)."""
     lambda_max = float(hessian_eigenvalues(surface, point, params)[-1])
     beta = get_optimizer(optimizer).resolve(hyper).get("beta", 0.0)
-    thresholds = {
-        "gd": lambda: gd_threshold(lambda_max),
-        "momentum": lambda: momentum_threshold(lambda_max, beta),
-        "nesterov": lambda: nesterov_threshold(lambda_max, beta),
-    }
-    if optimizer not in thresholds:
+    value = rule_threshold(optimizer, lambda_max, beta)
+    if value is None:
         return None
-    return CriticalRate(thresholds[optimizer](), "quadratic" in surface.tags, lambda_max)
+    return CriticalRate(value, "quadratic" in surface.tags, lambda_max)

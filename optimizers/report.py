@@ -11,7 +11,6 @@ import numpy as np
 
 from optimizers.curvature import THRESHOLD_FORMULAS, critical_rate, hessian_eigenvalues
 from optimizers.engine import (
-    DIVERGENCE_RADIUS,
     FROZEN_RATE,
     RunConfig,
     Status,
@@ -21,6 +20,7 @@ from optimizers.engine import (
     plan,
     stochastic,
 )
+from optimizers.engine.kernels import box_geometry
 from optimizers.sharpness import path_sharpness
 
 PLATEAU_GRADIENT = 1e-3  # a gradient norm this small, far from any known point, is a plateau
@@ -189,19 +189,17 @@ def _diverged(trajectory: Trajectory, config: RunConfig, begin: int) -> str:
     if gone is not None:
         events.append(f"it left the view at step {gone[0]} at {_at(gone[1])}")
     at = f" at {_at(status.escape_point)}" if status.escape_point is not None else ""
+    point = status.escape_point
     if status.escape == "bound":
-        x0, x1, y0, y1 = surface.box
-        radius = DIVERGENCE_RADIUS * math.hypot(x1 - x0, y1 - y0) / 2
+        radius = box_geometry(surface)[1]
         events.append(
             f"passed the divergence bound ({_f(radius)} from the box centre) at step "
             f"{status.step}{at}"
         )
-    elif status.escape == "undefined":
-        events.append(
-            f"at step {status.step} reached {_at(status.escape_point)}, where f is undefined"
-        )
-    elif status.escape == "slope":
-        events.append(f"at step {status.step} reached {_at(status.escape_point)}, {_NO_SLOPE}")
+    elif status.escape == "undefined" and point is not None:  # both escapes are at a finite w
+        events.append(f"at step {status.step} reached {_at(point)}, where f is undefined")
+    elif status.escape == "slope" and point is not None:
+        events.append(f"at step {status.step} reached {_at(point)}, {_NO_SLOPE}")
     else:
         events.append(f"its loss became non-finite (overflow) at step {status.step}{at}")
     end = gone[0] if gone is not None else len(trajectory.positions)
@@ -242,8 +240,8 @@ def _cause(
         return "the step landed outside the function's domain (f is not a real number there)."
     if status.escape == "slope":
         return "the step landed where f has no gradient, so the rule cannot take the next step."
-    w = tuple(float(v) for v in t.positions[k])
-    rate = float(t.lr[k]) if k < len(t.lr) else float(the_plan.numbers[the_plan.layout.index("lr")])
+    w = (float(t.positions[k][0]), float(t.positions[k][1]))
+    rate = float(t.lr[k]) if k < len(t.lr) else the_plan.number("lr")
     limit = critical_rate(surface, config.optimizer, w, config.hyper, config.surface_params)
     sharp = path_sharpness(t, config) if limit is not None else None
     c = sharp.crossing if sharp is not None else -1

@@ -22,18 +22,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from optimizers.curvature import gd_threshold, momentum_threshold, nesterov_threshold
+from common.cache import compiled_cache
+from common.runtime import require_x64
+from optimizers.curvature import rule_threshold
 from optimizers.engine import RunConfig, Trajectory, plan
 from surfaces import Surface
-from surfaces.base import compiled_cache
 
 SHARPNESS_POINTS = 2048  # Hessians per call: a fixed shape, so one compilation per surface
 
 # The rule's largest stable λ_max at rate η: its critical rate with λ and η swapped (c/η).
-_LIMITS: dict[str, tuple[str, Callable[[float, float], float]]] = {
-    "gd": ("2/η_k", lambda eta, beta: gd_threshold(eta)),
-    "momentum": ("2(1+β)/η_k", momentum_threshold),
-    "nesterov": ("2(1+β)/((1+2β)η_k)", nesterov_threshold),
+_LIMIT_FORMULAS = {
+    "gd": "2/η_k",
+    "momentum": "2(1+β)/η_k",
+    "nesterov": "2(1+β)/((1+2β)η_k)",
 }
 
 
@@ -66,7 +67,9 @@ def lambda_max_at(
     surface: Surface, points: np.ndarray, params: Mapping[str, float] | None = None
 ) -> np.ndarray:
     """λ_max(∇²f) at each row of `points` (m × 2), SHARPNESS_POINTS per compiled call (the last
-    call padded by repeating its last point); NaN where the Hessian is not finite."""
+    call padded by repeating its last point); NaN where the Hessian is not finite. ValueError
+    where JAX is not in float64."""
+    require_x64()
     values = {k: jnp.float64(v) for k, v in surface.resolve(params).items()}
     hessians = _hessians_fn(surface)
     points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
@@ -91,13 +94,15 @@ def path_sharpness(trajectory: Trajectory, config: RunConfig) -> Sharpness:
     """`Sharpness` of a run: λ_max(∇²f(w_k)) + λ₂ along its kept positions, its rule's limit
     c/η_k, and where a diverged run crossed it for good (see `crossing`)."""
     the_plan = plan(config)
-    numbers = dict(zip(the_plan.layout, the_plan.numbers.tolist(), strict=True))
-    params = {spec.name: numbers[f"surface.{spec.name}"] for spec in the_plan.surface.params}
-    l2, beta = numbers["modifiers.l2"], numbers.get("hyper.beta", 0.0)
-    formula, limit_of = _LIMITS.get(config.optimizer, _LIMITS["gd"])
+    params = the_plan.surface_params()
+    l2, beta = the_plan.number("modifiers.l2"), the_plan.number("hyper.beta", 0.0)
+    limited = config.optimizer in _LIMIT_FORMULAS
+    rule = config.optimizer if limited else "gd"
+    c = rule_threshold(rule, 1.0, beta)  # the rule's c, as c/λ_max at λ_max = 1
+    assert c is not None
     rates = np.asarray(trajectory.lr, dtype=np.float64)
     with np.errstate(divide="ignore"):
-        limit = np.where(rates > 0, limit_of(1.0, beta) / rates, np.inf)
+        limit = np.where(rates > 0, c / rates, np.inf)
 
     def sharpness(steps: np.ndarray) -> np.ndarray:
         return lambda_max_at(the_plan.surface, trajectory.positions[steps], params) + l2
@@ -105,12 +110,12 @@ def path_sharpness(trajectory: Trajectory, config: RunConfig) -> Sharpness:
     steps = sampled_steps(len(trajectory.positions))
     lam = sharpness(steps)
     crossing = -1
-    if config.optimizer in _LIMITS and trajectory.status.outcome == "diverged":
+    if limited and trajectory.status.outcome == "diverged":
         crossing, at_crossing = _crossing(steps, lam, limit, sharpness)
         if crossing >= 0 and crossing not in steps:  # the crossing joins the samples
             at = int(np.searchsorted(steps, crossing))
             steps, lam = np.insert(steps, at, crossing), np.insert(lam, at, at_crossing)
-    return Sharpness(steps, lam, limit, formula, crossing)
+    return Sharpness(steps, lam, limit, _LIMIT_FORMULAS[rule], crossing)
 
 
 def _crossing(

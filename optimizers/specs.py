@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import jax
 import optax
 
-from surfaces.params import ParamSpec, resolve_params
+from common.params import ParamSpec, resolve_params
 
 Scalars = Mapping[str, jax.Array]
 
@@ -45,7 +45,7 @@ class OptimizerSpec:
     hyper: tuple[ParamSpec, ...] = ()
     needs_hessian: bool = False  # update() then takes the keyword argument hessian=∇²f(w_k)
     # update() then also takes value=L(w_k), grad=∇L(w_k) and value_fn=L of the objective the
-    # step descends (a mini-batch's where batched), rate=η_k and floor=f* (see engine._stepper)
+    # step descends (a mini-batch's where batched), rate=η_k, floor=f* (engine.stepper)
     extra_args: bool = False
     group: str = "classic"  # a key of OPTIMIZER_GROUPS: where the picker lists the rule
     reference: str = ""  # the paper or book that introduced the rule, and its year
@@ -69,6 +69,7 @@ class ScheduleSpec:
     fn: Callable[[jax.Array, jax.Array, Scalars], jax.Array]
     params: tuple[ParamSpec, ...] = ()
     driven_by_loss: bool = False
+    reference: str = ""  # the paper, book or library that introduced it, and its year ("" if none)
 
     def resolve(self, values: Mapping[str, float] | None = None) -> dict[str, float]:
         return resolve_params(self.params, values, f"schedule '{self.key}'")

@@ -140,8 +140,24 @@ def _without_extra_columns(rows: list[list[str]], header: bool) -> list[list[str
 
 
 def parse_points(source: str | bytes) -> Points:
-    """The (x, y) points of a pasted table or CSV file; ValueError with the row and column of
-    the first problem (see the module's input rules)."""
+    """The (x, y) points of a pasted table or CSV file, read by the module's input rules.
+
+    Args:
+        source: the table as text, or as UTF-8 bytes (an uploaded file).
+
+    Returns:
+        The points as `Points(x, y)`, two tuples of floats in the order of the rows.
+
+    Raises:
+        ValueError: for the first problem, naming its row and column (a cell that is not a
+            number, a wrong count of columns, too many rows or too few distinct x values).
+
+    >>> parse_points("x,y\\n1,2\\n3,4.5")
+    Points(x=(1.0, 3.0), y=(2.0, 4.5))
+    >>> parse_points("1,2\\n3,z")
+    Traceback (most recent call last):
+    ValueError: row 2, column 2 is 'z', not a number
+    """
     lines = [
         (number, line.strip())
         for number, line in enumerate(_text(source).splitlines(), start=1)

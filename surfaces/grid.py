@@ -16,7 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from surfaces.base import Surface, compiled_cache
+from common.cache import compiled_cache
+from surfaces.base import Surface
 
 GRID_POINTS = 160
 FIELD_POINTS = 21
@@ -27,7 +28,7 @@ ARROW_DECADES = 3.0  # arrow lengths grow with log10 ‖∇f‖ over the top 3 d
 ARROW_MIN_FRACTION = 0.15  # the shortest drawn arrow, as a fraction of the longest
 
 Params = Mapping[str, float] | None
-GridFn = Callable[[np.ndarray, np.ndarray, dict[str, np.ndarray]], jax.Array]
+GridFn = Callable[[np.ndarray, np.ndarray, dict[str, np.float64]], jax.Array]
 
 
 class Grid(NamedTuple):
@@ -58,7 +59,7 @@ class Field(NamedTuple):
     V: np.ndarray
 
 
-def _traced(surface: Surface, params: Params) -> dict[str, np.ndarray]:
+def _traced(surface: Surface, params: Params) -> dict[str, np.float64]:
     """The resolved parameters as float64 scalars: one dtype, never a weak type, no recompiles."""
     return {name: np.float64(value) for name, value in surface.resolve(params).items()}
 

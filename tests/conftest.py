@@ -13,8 +13,10 @@ from collections.abc import Iterator
 import jax
 import pytest
 
-import surfaces  # noqa: F401  (enables float64 before any test builds an array)
+from common.runtime import configure_jax
 from tests.programs import CHROMIUM_ARGS, missing
+
+configure_jax()  # float64 and whole-loop kernels, before any test builds an array
 
 COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 

@@ -1,4 +1,4 @@
-"""The learning-rate analyses (optimizers/analysis.py) against closed forms and plain loops."""
+"""The learning-rate analyses (optimizers/analysis/) against closed forms and plain loops."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from optimizers import analysis
 from optimizers.engine import RunConfig, batch_weights, run
+from optimizers.report import NEAR
 from surfaces import SURFACES
 from surfaces.dataset import Points, data_surface
 
@@ -213,7 +214,7 @@ def test_basin_labels_match_single_runs() -> None:
         else:
             np.testing.assert_allclose(basins.final_position[i, j], trajectory.positions[-1])
             distances = [math.dist(trajectory.positions[-1], (p.x, p.y)) for p in basins.minima]
-            reached = min(distances) <= analysis.NEAR * math.hypot(10.0, 10.0)
+            reached = min(distances) <= NEAR * math.hypot(10.0, 10.0)
             assert basins.label[i, j] == (int(np.argmin(distances)) if reached else -2)
 
 

@@ -13,8 +13,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import analysis as panel
-from app import analysis_figures, controls
+from app import views
+from app.analysis import panel, selection
+from app.figures import analysis as analysis_figures
+from app.figures import in_view
+from app.state import hyper_key, run_key
 from optimizers import analysis
 from optimizers.engine import RunConfig
 from surfaces import SURFACES
@@ -22,7 +25,7 @@ from tests.apptest_tools import open_link, select_point
 
 ENTRY = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 STEPS = 50
-DEFAULTS = {spec.name: spec.default for spec in panel.SETTINGS}
+DEFAULTS = {spec.name: spec.default for spec in views.SETTINGS}
 
 
 def page(**state: Any) -> AppTest:
@@ -39,7 +42,7 @@ def settle(at: AppTest) -> AppTest:
 
 
 def show(at: AppTest, view: str) -> AppTest:
-    at.radio(key=panel.VIEW_KEY).set_value(view)
+    at.radio(key=selection.VIEW_KEY).set_value(view)
     return settle(at)
 
 
@@ -83,16 +86,16 @@ def select(at: AppTest, key: str, customdata: list[float]) -> None:
 
 def test_view_selector_offers_race_and_every_analysis() -> None:
     at = page()
-    assert at.radio(key=panel.VIEW_KEY).options == ["Race", *(v.name for v in panel.VIEWS)]
-    assert at.radio(key=panel.VIEW_KEY).value == "Race"
-    assert set(panel.RENDERERS) == {v.name for v in panel.VIEWS}
+    assert at.radio(key=selection.VIEW_KEY).options == ["Race", *(v.name for v in views.VIEWS)]
+    assert at.radio(key=selection.VIEW_KEY).value == "Race"
+    assert set(panel.RENDERERS) == {v.name for v in views.VIEWS}
 
 
 def test_sweep_view_draws_the_sweep() -> None:
     at = show(page(), "LR sweep")
     lrs = analysis.log_rates(DEFAULTS["lr_low"], DEFAULTS["lr_high"], int(DEFAULTS["sweep_rates"]))
     sweep = analysis.lr_sweep(config(), lrs)
-    figure = chart(at, panel.SWEEP_CHART)
+    figure = chart(at, selection.SWEEP_CHART)
     stable = sweep.diverged_step < 0
     final = trace(figure, "final loss")
     np.testing.assert_array_equal(decode(final["x"]), lrs[stable])
@@ -121,13 +124,13 @@ def test_sweep_view_draws_the_sweep() -> None:
 def test_stability_map_draws_the_map() -> None:
     at = page(run1_optimizer="momentum")
     at = show(at, "Stability map")
-    assert at.selectbox(key=panel.AXIS_KEY).value == "beta"
+    assert at.selectbox(key=views.AXIS_KEY).value == "beta"
     momentum = config(optimizer="momentum")
     cells = int(DEFAULTS["map_cells"])
     lrs = analysis.log_rates(DEFAULTS["lr_low"], DEFAULTS["lr_high"], cells)
     betas = analysis.SECOND_AXES["beta"].values(momentum, cells)
     smap = analysis.stability_map(momentum, lrs, "beta", betas)
-    figure = chart(at, panel.MAP_CHART)
+    figure = chart(at, selection.MAP_CHART)
     converged = trace(figure, "converged")
     expected = np.where(smap.outcome == analysis.CONVERGED, smap.steps, np.nan)
     np.testing.assert_array_equal(decode(converged["z"]), expected)
@@ -151,12 +154,12 @@ def test_range_test_view_draws_the_test_and_loads_a_suggestion() -> None:
     np.testing.assert_array_equal(decode(trace(figure, "loss L(w_k)")["y"]), test.loss[: test.stop])
     path = decode(trace(chart(at, "analysis_range_path"), "range-test path")["x"])
     box = SURFACES["quadratic"].box
-    expected = analysis_figures.in_view(test.positions[: test.stop + 1], box)[:, 0]
+    expected = in_view(test.positions[: test.stop + 1], box)[:, 0]
     np.testing.assert_array_equal(path, expected)
     assert test.valley is not None
     at.button(key="analysis_use_valley").click()
     settle(at)
-    assert at.radio(key=panel.VIEW_KEY).value == "Race"
+    assert at.radio(key=selection.VIEW_KEY).value == "Race"
     assert at.number_input(key="run1_lr").value == test.valley
 
 
@@ -193,12 +196,12 @@ def test_a_click_on_a_sweep_point_loads_its_rate_into_the_race() -> None:
     at.button(key="add_run").click()
     settle(at)
     at = show(at, "LR sweep")
-    at.selectbox(key=panel.RUN_KEY).set_value(2)
+    at.selectbox(key=views.RUN_KEY).set_value(2)
     settle(at)
     lr = 0.123456789
-    select(at, panel.SWEEP_CHART, [lr])
+    select(at, selection.SWEEP_CHART, [lr])
     settle(at)
-    assert at.radio(key=panel.VIEW_KEY).value == "Race"
+    assert at.radio(key=selection.VIEW_KEY).value == "Race"
     assert at.number_input(key="run2_lr").value == lr
     assert at.select_slider(key="run2_lr_log").value == lr
     assert at.number_input(key="run1_lr").value == 0.01  # the other run is left alone
@@ -207,30 +210,30 @@ def test_a_click_on_a_sweep_point_loads_its_rate_into_the_race() -> None:
 def test_a_click_on_a_map_cell_loads_rate_and_beta() -> None:
     at = page(run1_optimizer="momentum")
     at = show(at, "Stability map")
-    select(at, panel.MAP_CHART, [0.0456, 0.73])
+    select(at, selection.MAP_CHART, [0.0456, 0.73])
     settle(at)
-    assert at.radio(key=panel.VIEW_KEY).value == "Race"
+    assert at.radio(key=selection.VIEW_KEY).value == "Race"
     assert at.number_input(key="run1_lr").value == 0.0456
-    assert at.slider(key=controls.hyper_key(1, "beta")).value == 0.73
+    assert at.slider(key=hyper_key(1, "beta")).value == 0.73
 
 
 def test_a_click_on_the_range_test_curve_loads_its_rate() -> None:
     at = show(page(), "LR range test")
-    select(at, panel.RANGE_CHART, [0.0321])
+    select(at, selection.RANGE_CHART, [0.0321])
     settle(at)
-    assert at.radio(key=panel.VIEW_KEY).value == "Race"
+    assert at.radio(key=selection.VIEW_KEY).value == "Race"
     assert at.number_input(key="run1_lr").value == 0.0321
 
 
 def test_a_click_on_a_basin_cell_starts_every_run_there() -> None:
     at = show(page(surface="himmelblau"), "Basins")
-    figure = chart(at, panel.BASIN_CHART)
+    figure = chart(at, selection.BASIN_CHART)
     picker = trace(figure, analysis_figures.PICKER_NAME)
     x, y = decode(picker["x"])[1234], decode(picker["y"])[1234]
     np.testing.assert_array_equal(decode(picker["customdata"])[1234], [x, y])
-    select(at, panel.BASIN_CHART, [x, y])
+    select(at, selection.BASIN_CHART, [x, y])
     settle(at)
-    assert at.radio(key=panel.VIEW_KEY).value == "Race"
+    assert at.radio(key=selection.VIEW_KEY).value == "Race"
     assert (at.number_input(key="x0").value, at.number_input(key="y0").value) == (
         float(f"{x:.12g}"),
         float(f"{y:.12g}"),
@@ -240,40 +243,42 @@ def test_a_click_on_a_basin_cell_starts_every_run_there() -> None:
 def test_a_basin_click_does_not_move_a_locked_start() -> None:
     at = open_link({"v": "1", "surface": "himmelblau", "view": "Basins", "lock": "start"})
     before = at.session_state["x0"], at.session_state["y0"]
-    select(at, panel.BASIN_CHART, [1.5, 2.5])
+    select(at, selection.BASIN_CHART, [1.5, 2.5])
     settle(at)
     assert (at.session_state["x0"], at.session_state["y0"]) == before
 
 
 def test_load_configuration_coerces_like_the_widgets() -> None:
     state: dict[str, Any] = {"run3_optimizer": "momentum", "surface": "quadratic"}
-    panel.load_configuration(state, 3, 1e9, ("hyper.beta", 0.5))
+    selection.load_configuration(state, 3, 1e9, ("hyper.beta", 0.5))
     assert state["run3_lr"] == state["run3_lr_log"] == 10.0 and state["run3_beta"] == 0.5
-    assert state[panel.VIEW_KEY] == "Race"
-    panel.load_configuration(state, 3, 0.1, ("surface.kappa", 50.0))
+    assert state[selection.VIEW_KEY] == "Race"
+    selection.load_configuration(state, 3, 0.1, ("surface.kappa", 50.0))
     assert state["quadratic_kappa"] == 50.0
-    panel.load_configuration(state, 3, 0.1, ("warmup.warmup_steps", 12.4))
+    selection.load_configuration(state, 3, 0.1, ("warmup.warmup_steps", 12.4))
     assert state["run3_warmup_steps"] == 12 and type(state["run3_warmup_steps"]) is int
-    panel.load_configuration(state, 3, 0.1, ("modifiers.weight_decay", 0.25))
+    selection.load_configuration(state, 3, 0.1, ("modifiers.weight_decay", 0.25))
     assert state["run3_weight_decay"] == 0.25
     with pytest.raises(ValueError, match="no widget"):
-        panel.load_configuration(state, 3, 0.1, ("hyper.b2", 0.9))
+        selection.load_configuration(state, 3, 0.1, ("hyper.b2", 0.9))
 
 
 def test_selected_point_reads_customdata_only() -> None:
     event = {"selection": {"points": [{"x": 1.0}, {"customdata": [0.5, 0.25]}]}}
-    assert panel.selected_point(event) == (0.5, 0.25)
+    assert selection.selected_point(event) == (0.5, 0.25)
     # Chromium's form: a typed-array row as an object keyed by index (order from the keys).
     browser = {"selection": {"points": [{"customdata": {"1": 0.25, "0": 0.5}}]}}
-    assert panel.selected_point(browser) == (0.5, 0.25)
-    assert panel.selected_point({"selection": {"points": [{"customdata": 0.125}]}}) == (0.125,)
+    assert selection.selected_point(browser) == (0.5, 0.25)
+    assert selection.selected_point({"selection": {"points": [{"customdata": 0.125}]}}) == (0.125,)
     for bad in ({"a": 1.0}, {"0": "x"}, [], [True], "0.5", {"0": math.inf}):
-        assert panel.selected_point({"selection": {"points": [{"customdata": bad}]}}) is None
-    assert panel.selected_point({"selection": {"points": [{"customdata": [math.nan]}]}}) is None
-    assert panel.selected_point(None) is None
-    state: dict[str, Any] = {"run1_optimizer": "gd", panel.SWEEP_CHART: event}
-    assert panel.apply_rate_selection(state, 1, panel.SWEEP_CHART) and state["run1_lr"] == 0.5
-    assert not panel.apply_map_selection({panel.MAP_CHART: None}, 1, "hyper.beta")
+        assert selection.selected_point({"selection": {"points": [{"customdata": bad}]}}) is None
+    assert selection.selected_point({"selection": {"points": [{"customdata": [math.nan]}]}}) is None
+    assert selection.selected_point(None) is None
+    state: dict[str, Any] = {"run1_optimizer": "gd", selection.SWEEP_CHART: event}
+    assert (
+        selection.apply_rate_selection(state, 1, selection.SWEEP_CHART) and state["run1_lr"] == 0.5
+    )
+    assert not selection.apply_map_selection({selection.MAP_CHART: None}, 1, "hyper.beta")
 
 
 # Errors are shown, not raised.
@@ -294,11 +299,11 @@ def test_a_map_against_a_switched_off_clip_norm_draws_without_the_run_s_ring() -
     """Clipping off is a clip norm of 0, which has no place on the map's log axis: the map is
     drawn (no log10(0) warning) and only the analysed run's ring is left out."""
     at = show(page(), "Stability map")
-    at.selectbox(key=panel.AXIS_KEY).set_value("clip_norm")
+    at.selectbox(key=views.AXIS_KEY).set_value("clip_norm")
     settle(at)
-    names = {t.get("name") for t in chart(at, panel.MAP_CHART)["data"]}
+    names = {t.get("name") for t in chart(at, selection.MAP_CHART)["data"]}
     assert {"converged", analysis_figures.PICKER_NAME} <= names
     assert "analysed run" not in names
-    at.number_input(key=controls.run_key(1, "clip_norm")).set_value(2.0)
+    at.number_input(key=run_key(1, "clip_norm")).set_value(2.0)
     settle(at)
-    assert "analysed run" in {t.get("name") for t in chart(at, panel.MAP_CHART)["data"]}
+    assert "analysed run" in {t.get("name") for t in chart(at, selection.MAP_CHART)["data"]}

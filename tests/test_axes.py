@@ -14,9 +14,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from app import analysis as analysis_view
-from app import analysis_figures, compute, figures
+from app import compute, figures
+from app.analysis import cache as analysis_view
 from app.figures import FLOOR_DECADES, MAX_DECADES, RunView, array_of, metrics_figure
+from app.figures import analysis as analysis_figures
 from app.lessons import LESSONS
 from app.state import configs
 from app.views import SETTINGS

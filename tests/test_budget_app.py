@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from app import compute
 from optimizers import analysis, cost
-from optimizers.engine import CancelledError
+from optimizers.engine import CancelledError, RunConfig
 from tests.apptest_tools import fresh
 
 
@@ -48,7 +48,7 @@ def errors(at: AppTest) -> str:
 
 def test_a_map_at_its_caps_is_refused_with_the_steps_that_fit(calls: dict[str, int]) -> None:
     at = page(view="Stability map", steps=20_000, analysis_map_cells=200)
-    config = analysis.RunConfig("rosenbrock", "gd", steps=20_000)
+    config = RunConfig("rosenbrock", "gd", steps=20_000)
     expected = cost.grid_refusal(config, 200, 100, cost.map_seconds, "cells per side")
     assert expected is not None
     assert expected in errors(at)

@@ -1,12 +1,12 @@
-"""The store of compiled functions (surfaces/base.py `CompiledCache`): bounded by estimated
+"""The store of compiled functions (common/cache.py `CompiledCache`): bounded by estimated
 bytes across every cache, and by a count per function, least recently used first."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from common.cache import COMPILED_ENTRY_BYTES, DATA_POINT_BYTES, CompiledCache
 from surfaces import get_surface
-from surfaces.base import COMPILED_ENTRY_BYTES, DATA_POINT_BYTES, CompiledCache
 from surfaces.dataset import Points, data_surface
 
 

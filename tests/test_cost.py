@@ -12,6 +12,7 @@ import pytest
 
 from optimizers import cost, engine
 from optimizers.engine import SUMMARY_CHUNK, CancelledError, RunConfig, summarize
+from optimizers.engine import api as engine_api
 from surfaces.base import Surface
 from surfaces.dataset import Points, data_surface
 from surfaces.formula import formula_surface
@@ -29,7 +30,7 @@ def test_formula_size_counts_nodes_and_calls() -> None:
 def test_summary_rows_count_the_padding(count: int, rows: int) -> None:
     # What `summarize` scans: its own chunking, padded rows included.
     assert cost.summary_rows(count) == rows
-    chunks = engine._chunked(np.zeros((count, 1)))
+    chunks = engine_api.chunked(np.zeros((count, 1)))
     assert chunks.shape[0] * chunks.shape[1] == rows
 
 
@@ -172,7 +173,7 @@ def test_a_race_compiles_each_new_kernel_once() -> None:
 def chunk_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the chunks the summary kernel runs (one call each)."""
     calls: list[int] = []
-    original = engine._summary_fn
+    original = engine_api.summary_fn
 
     def counting(kernel, varying):
         fn = original(kernel, varying)
@@ -183,7 +184,7 @@ def chunk_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
         return call
 
-    monkeypatch.setattr(engine, "_summary_fn", counting)
+    monkeypatch.setattr(engine_api, "summary_fn", counting)
     return calls
 
 

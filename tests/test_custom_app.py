@@ -11,7 +11,8 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from app import figures
-from app.state import configs, from_query
+from app.link import from_query
+from app.state import configs
 from app.text import code
 from optimizers.engine import run
 from surfaces import SURFACES
@@ -27,7 +28,7 @@ def run_path(at: AppTest, index: int = 0) -> np.ndarray:
 def expected_path(query: dict[str, str], index: int = 0) -> np.ndarray:
     config = configs(from_query(query).state)[index]
     surface = SURFACES[config.surface] if isinstance(config.surface, str) else config.surface
-    return figures._clipped(run(config).positions, surface.box).astype(np.float32)  # as sent
+    return figures.clipped(run(config).positions, surface.box).astype(np.float32)  # as sent
 
 
 def as_read(markdown: str) -> str:

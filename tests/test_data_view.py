@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import custom, figures
+from app import figures
 from app.figures import RunView
 from optimizers.engine import RunConfig, run
 from surfaces import get_surface
@@ -65,14 +65,14 @@ def test_the_data_panel_shows_each_runs_last_fit_by_default() -> None:
     done, diverged = (run(config) for config in configs)
     assert len(diverged.positions) < 81 == len(done.positions)
     runs = [("good", "#000", done), ("bad", "#111", diverged)]
-    lines = custom.fit_lines(runs)
+    lines = figures.fit_lines(runs)
     assert [(f.w, f.b) for f in lines] == [tuple(done.positions[-1]), tuple(diverged.positions[-1])]
-    early = custom.fit_lines(runs, step=500)
+    early = figures.fit_lines(runs, step=500)
     assert [(f.w, f.b) for f in early] == [(f.w, f.b) for f in lines]
-    third = [(f.w, f.b) for f in custom.fit_lines(runs, step=3)]
+    third = [(f.w, f.b) for f in figures.fit_lines(runs, step=3)]
     assert third == [tuple(done.positions[3]), tuple(diverged.positions[3])]
-    assert custom.fit_lines([("none", "#222", done._replace(positions=np.zeros((0, 2))))]) == []
-    panel = custom.data_panel_figure(HOURS_VS_SCORES, lines, standardise=True)
+    assert figures.fit_lines([("none", "#222", done._replace(positions=np.zeros((0, 2))))]) == []
+    panel = figures.data_panel_figure(HOURS_VS_SCORES, lines, standardise=True)
     assert panel.layout.title.text == "Data and fitted lines at each run's last step"
     x, _ = HOURS_VS_SCORES.arrays()
     w, b = done.positions[-1]

@@ -282,7 +282,7 @@ def test_table_rows_become_points() -> None:
 
 
 def test_data_panel_shows_points_and_each_runs_line() -> None:
-    from app.custom import FitLine, data_panel_figure
+    from app.figures import FitLine, data_panel_figure
 
     data = random_points(8, n=12)
     fits = [FitLine("run 1", "#0072B2", -0.5, 2.0), FitLine("run 2", "#E69F00", 0.0, 1.0)]

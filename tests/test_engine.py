@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 
+import jax
 import numpy as np
 import pytest
 
-from optimizers.curvature import (
-    critical_rate,
-    gd_threshold,
-    hessian_eigenvalues,
-    momentum_threshold,
-    nesterov_threshold,
-)
+from common.runtime import SMALL_LOOP_BYTES, configure_jax
+from optimizers.curvature import critical_rate, hessian_eigenvalues, rule_threshold
 from optimizers.engine import (
     MAX_STEPS,
     RunConfig,
@@ -25,7 +22,6 @@ from optimizers.engine import (
 )
 from optimizers.report import describe
 from optimizers.rules import OPTIMIZERS
-from optimizers.schedules import SCHEDULES
 from surfaces import SURFACES
 
 ROSENBROCK_START = (-1.2, 1.0)
@@ -72,12 +68,8 @@ def quadratic_config(factor: float, optimizer: str = "gd", **hyper: float) -> Ru
     config = RunConfig("quadratic", optimizer, steps=3000, start=(2.0, 1.5), surface_params=params)
     surface = SURFACES["quadratic"]
     lambda_max = hessian_eigenvalues(surface, (0.0, 0.0), params)[-1]
-    beta = hyper.get("beta", 0.9)
-    threshold = {
-        "gd": gd_threshold(lambda_max),
-        "momentum": momentum_threshold(lambda_max, beta),
-        "nesterov": nesterov_threshold(lambda_max, beta),
-    }[optimizer]
+    threshold = rule_threshold(optimizer, lambda_max, hyper.get("beta", 0.9))
+    assert threshold is not None
     return RunConfig(**{**config.__dict__, "lr": factor * threshold, "hyper": hyper})
 
 
@@ -185,14 +177,43 @@ def test_divergence_truncates_before_non_finite_values() -> None:
     assert np.isfinite(t.positions).all() and np.isfinite(t.loss).all()
 
 
+def gd_quadratic_events(
+    lr: float, steps: int, start: tuple[float, float], kappa: float = 10.0, angle: float = 30.0
+) -> tuple[int, int]:
+    """(converged, diverged): the first steps k ≤ steps where GD on ½(u² + κv²), u = x cos θ +
+    y sin θ, v = y cos θ − x sin θ, settles (‖∇f(w_k)‖ and ‖η∇f(w_k)‖ ≤ 1e-6) and where w_k
+    leaves the divergence radius of the box [−3, 3]² (100 half-diagonals); −1 for none.
+    A plain-Python loop with the gradient by hand."""
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    radius = 100 * math.hypot(6.0, 6.0) / 2
+    x, y = start
+    converged = -1
+    for k in range(steps + 1):
+        if not (math.isfinite(x) and math.isfinite(y)) or math.hypot(x, y) > radius:
+            return converged, k
+        u, v = c * x + s * y, c * y - s * x
+        gx, gy = c * u - s * kappa * v, s * u + c * kappa * v
+        norm = math.hypot(gx, gy)
+        if converged < 0 and norm <= 1e-6 and lr * norm <= 1e-6:
+            converged = k
+        x, y = x - lr * gx, y - lr * gy
+    return converged, -1
+
+
 def test_summarize_agrees_with_full_runs() -> None:
     lrs = np.array([1e-4, 1e-3, 0.12, 0.3])
     base = RunConfig("quadratic", "gd", steps=400, start=(2.0, 1.5))
     summary = summarize(base, {"lr": lrs})
     for i, lr in enumerate(lrs):
         t = run(RunConfig(**{**base.__dict__, "lr": float(lr)}))
-        event = {"converged": summary.converged_step[i], "diverged": summary.diverged_step[i]}
-        assert event.get(t.status.outcome, -1) in (t.status.step, -1)
+        converged, diverged = gd_quadratic_events(float(lr), 400, (2.0, 1.5))
+        # The closed form: GD diverges iff |1 − ηλ| > 1 for an eigenvalue λ ∈ {1, κ = 10}.
+        assert (diverged >= 0) == (abs(1 - lr * 10.0) > 1 or abs(1 - lr) > 1)
+        assert (summary.converged_step[i], summary.diverged_step[i]) == (converged, diverged)
+        expected = ("diverged", diverged) if diverged >= 0 else ("converged", converged)
+        if max(converged, diverged) < 0:
+            expected = ("max_steps", 400)
+        assert (t.status.outcome, t.status.step) == expected
         if t.status.outcome == "diverged":
             assert summary.diverged_step[i] == t.status.step
         else:
@@ -317,15 +338,35 @@ def test_bad_input_is_a_value_error_naming_the_field(change: dict, message: str)
         run(config)
 
 
-def test_every_schedule_runs_in_the_engine() -> None:
-    configs = [RunConfig("bowl", "gd", lr=0.1, steps=60, schedule=key) for key in SCHEDULES]
-    for config, t in zip(configs, run_batch(configs), strict=True):
-        assert np.isfinite(t.lr).all() and (t.lr >= 0).all(), config.schedule
-        assert t.loss[-1] < t.loss[0], config.schedule
-
-
 def test_tolerances_are_explicit() -> None:
     loose = run(RunConfig("bowl", "gd", lr=0.1, steps=500, tol=Tolerances(grad=1e-2, step=1e-2)))
     tight = run(RunConfig("bowl", "gd", lr=0.1, steps=500, tol=Tolerances(grad=1e-9, step=1e-9)))
     assert loose.status.step < tight.status.step
     assert np.linalg.norm(loose.grad[loose.status.step]) <= 1e-2
+
+
+def test_the_engine_refuses_to_run_in_float32() -> None:
+    config = RunConfig("bowl", "gd", lr=0.5, steps=20)
+    jax.config.update("jax_enable_x64", False)
+    try:
+        for call in (lambda: run(config), lambda: run_batch([config])):
+            with pytest.raises(ValueError, match="configure_jax"):
+                call()
+        with pytest.raises(ValueError, match="configure_jax"):
+            summarize(config, {"lr": np.array([0.1, 0.2])})
+    finally:
+        configure_jax()
+    assert run(config).status.outcome == "max_steps"
+
+
+def test_configure_jax_keeps_the_users_own_xla_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    own = "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=5"
+    monkeypatch.setenv("XLA_FLAGS", own)
+    configure_jax()
+    assert os.environ["XLA_FLAGS"] == own
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")
+    configure_jax()
+    configure_jax()  # idempotent: the option is added once
+    flags = os.environ["XLA_FLAGS"]
+    assert flags.startswith("--xla_dump_to=/tmp/x ")
+    assert flags.count(f"xla_cpu_small_while_loop_byte_threshold={SMALL_LOOP_BYTES}") == 1

@@ -1,12 +1,10 @@
-"""The Plotly figures against the trajectories and grids they draw: paths, clipping, frames,
-payload size, markers, the start-picker, animation controls, colour ticks, metrics, 3-D, export."""
+"""The contour figure against the trajectories and grids it draws: paths, clipping, frames,
+payload size, markers, the start-picker, animation controls, colour ticks, the −∇f field;
+the 3-D figure and the HTML export."""
 
 from __future__ import annotations
 
-import base64
 import json
-import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -15,91 +13,20 @@ from app import figures
 from app.figures import (
     FIRST_RUN_TRACE,
     MAX_FRAMES,
-    PALETTE,
     PICKER_NAME,
     PICKER_POINTS,
     TRACES_PER_RUN,
-    RunView,
     array_of,
     contour_figure,
     export_html,
-    metrics_figure,
     surface3d_figure,
 )
-from optimizers.engine import RunConfig, Status, Trajectory, run
+from optimizers.engine import RunConfig, box_exit, run
 from surfaces import get_surface
 from surfaces.grid import gradient_field, log_levels, surface_grid
+from tests.figure_tools import GRID_N, STEPS, fake, named, plot, view, xy
 
-STEPS = 40
-GRID_N = 41
-
-
-def view(trajectory: Trajectory, index: int = 0, label: str | None = None) -> RunView:
-    return RunView(label or f"run {index}", PALETTE[index], trajectory, f"status < {index}")
-
-
-def fake(steps: int, *, spike: bool = False) -> Trajectory:
-    """A spiral into (1, 1) of `steps` steps, built without the engine (big step counts, fast)."""
-    t = np.arange(steps + 1, dtype=np.float64)
-    radius = 0.9 * np.exp(-t / max(steps / 4, 1))
-    positions = np.stack([1 + radius * np.cos(t / 7), 1 + radius * np.sin(t / 7)], axis=1)
-    loss = radius**2 + 1e-3
-    if spike:
-        loss[steps // 3] = 1e3
-    grad = np.stack([radius, radius], axis=1)
-    return Trajectory(
-        positions=positions,
-        loss=loss,
-        grad=grad,
-        grad_norm=np.linalg.norm(grad, axis=1),
-        lr=np.full(steps, 0.01),
-        update=np.diff(positions, axis=0),
-        effective_lr=np.full((steps, 2), 0.01),
-        state={},
-        status=Status("max_steps", steps, None, float("inf")),
-    )
-
-
-def xy(trace) -> np.ndarray:
-    return np.stack([array_of(trace.x), array_of(trace.y)], axis=1)
-
-
-def named(fig, name: str):
-    return next(trace for trace in fig.data if trace.name == name)
-
-
-@pytest.fixture(scope="module")
-def rosenbrock():
-    surface = get_surface("rosenbrock")
-    return surface, surface_grid(surface, n=GRID_N)
-
-
-@pytest.fixture(scope="module")
-def bowl():
-    surface = get_surface("bowl")
-    return surface, surface_grid(surface, n=GRID_N)
-
-
-@pytest.fixture(scope="module")
-def two_runs() -> list[RunView]:
-    configs = [
-        RunConfig("rosenbrock", "gd", 1e-3, STEPS),
-        RunConfig("rosenbrock", "adam", 0.05, STEPS // 2),
-    ]
-    return [view(run(c), i, f"{c.optimizer} η={c.lr}") for i, c in enumerate(configs)]
-
-
-@pytest.fixture(scope="module")
-def diverged() -> Trajectory:
-    """Gradient descent on the bowl at η = 2.5: w_k = (−1.5)^k w_0 leaves the box at k = 3."""
-    trajectory = run(RunConfig("bowl", "gd", 2.5, STEPS))
-    assert trajectory.status.outcome == "diverged"
-    return trajectory
-
-
-def plot(surface_and_grid, runs, **options):
-    surface, grid = surface_and_grid
-    return contour_figure(grid, surface, surface.critical_points(), runs, **options)
+pytest_plugins = ("tests.figure_fixtures",)
 
 
 def test_paths_and_markers_are_the_trajectories(rosenbrock, two_runs) -> None:
@@ -122,7 +49,7 @@ def test_diverged_path_is_clipped_and_marked_at_the_edge(bowl, diverged) -> None
     assert tuple(fig.layout.xaxis.range) == surface.box[:2]
     assert tuple(fig.layout.yaxis.range) == surface.box[2:]
     drawn = xy(fig.data[FIRST_RUN_TRACE])
-    lo, hi = figures._grown(surface.box)
+    lo, hi = figures.grown(surface.box)
     inside = ((diverged.positions >= lo) & (diverged.positions <= hi)).all(axis=1)
     first_out = int(np.argmin(inside))
     assert first_out > 0 and not inside[first_out:].any()
@@ -146,13 +73,13 @@ def test_diverged_path_is_clipped_and_marked_at_the_edge(bowl, diverged) -> None
 def test_a_run_that_leaves_and_returns_is_drawn_in_pieces_and_not_marked() -> None:
     box = (-1.0, 1.0, -1.0, 1.0)
     points = np.array([[0.0, 0.0], [0.5, 0.0], [3.0, 0.0], [0.5, 0.5], [0.0, 0.5]])
-    drawn = figures._clipped(points, box)
+    drawn = figures.clipped(points, box)
     expected = [[0, 0], [0.5, 0], [1.1, 0], [np.nan, np.nan], [1.1, 0.38], [0.5, 0.5], [0, 0.5]]
     np.testing.assert_allclose(drawn, expected)
-    assert figures._exit(points, box) is None
+    assert box_exit(points, box) is None
     far_jump = np.array([[0.0, 0.0], [0.5, 0.0], [-50.0, 0.0], [50.0, 0.1]])
-    assert len(figures._clipped(far_jump, box)) == 3  # the chord between two far points is dropped
-    step, crossing = figures._exit(far_jump, box)
+    assert len(figures.clipped(far_jump, box)) == 3  # the chord between two far points is dropped
+    step, crossing = box_exit(far_jump, box)
     assert step == 2 and tuple(crossing) == (-1.0, 0.0)
 
 
@@ -160,7 +87,7 @@ def test_view_box_fixes_the_axes_and_the_clipping(rosenbrock, two_runs) -> None:
     box = (-1.5, 0.0, 0.0, 2.5)
     fig = plot(rosenbrock, two_runs, view_box=box)
     assert tuple(fig.layout.xaxis.range) == box[:2] and tuple(fig.layout.yaxis.range) == box[2:]
-    lo, hi = figures._grown(box)
+    lo, hi = figures.grown(box)
     for index in range(len(two_runs)):
         drawn = xy(fig.data[FIRST_RUN_TRACE + TRACES_PER_RUN * index])
         finite = drawn[np.isfinite(drawn).all(axis=1)]
@@ -270,81 +197,6 @@ def test_playback_skips_redraws_but_every_resting_frame_redraws(rosenbrock, two_
     assert pause.args[1]["frame"]["redraw"] is True and pause.args[1]["mode"] == "immediate"
 
 
-def png_pixels(uri: str) -> tuple[int, int, np.ndarray, np.ndarray]:
-    """Width, height, palette (k, 3) and palette indices (height, width) of a data-URI PNG."""
-    prefix = "data:image/png;base64,"
-    assert uri.startswith(prefix)
-    data = base64.b64decode(uri[len(prefix) :])
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    chunks, at = {}, 8
-    while at < len(data):
-        (length,) = struct.unpack(">I", data[at : at + 4])
-        tag, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
-        assert struct.unpack(">I", data[at + 8 + length : at + 12 + length])[0] == zlib.crc32(
-            tag + body
-        )
-        chunks[tag] = chunks.get(tag, b"") + body
-        at += 12 + length
-    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
-    assert (depth, colour_type) == (8, 3)
-    raw = np.frombuffer(zlib.decompress(chunks[b"IDAT"]), dtype=np.uint8)
-    rows = raw.reshape(height, width + 1)
-    assert (rows[:, 0] == 0).all()  # no row filters
-    palette = np.frombuffer(chunks[b"PLTE"], dtype=np.uint8).reshape(-1, 3)
-    return width, height, palette, rows[:, 1:]
-
-
-def test_surface_underlay_matches_the_contour(rosenbrock, two_runs) -> None:
-    surface, grid = rosenbrock
-    fig = plot(rosenbrock, two_runs)
-    (image,) = fig.layout.images
-    x0, x1, y0, y1 = surface.box
-    assert (image.xref, image.yref, image.sizing, image.layer) == ("x", "y", "stretch", "below")
-    assert (image.xanchor, image.yanchor) == ("left", "top")
-    assert (image.x, image.y, image.sizex, image.sizey) == pytest.approx((x0, y1, x1 - x0, y1 - y0))
-    width, height, palette, index = png_pixels(image.source)
-    ratio = (y1 - y0) / (x1 - x0)
-    expected = (
-        (figures.IMAGE_PIXELS, round(figures.IMAGE_PIXELS * ratio))
-        if ratio <= 1
-        else (round(figures.IMAGE_PIXELS / ratio), figures.IMAGE_PIXELS)
-    )
-    assert (width, height) == expected and index.shape == (height, width)
-    assert len(palette) == 2 * figures.CONTOUR_LEVELS  # band colours, then their line shades
-    assert index.max() < len(palette)
-    # The contour's explicit levels are the image's band edges, both on the contour's colours.
-    contour = fig.data[figures.SURFACE_TRACE]
-    levels = contour.contours
-    assert contour.autocontour is False and levels.coloring == "fill"
-    assert levels.start == pytest.approx(contour.zmin + levels.size)
-    assert levels.end == pytest.approx(contour.zmax - levels.size)
-    assert (contour.zmax - contour.zmin) / levels.size == pytest.approx(figures.CONTOUR_LEVELS)
-    bands = np.asarray(index) % figures.CONTOUR_LEVELS
-    assert bands.min() == 0 and bands.max() == figures.CONTOUR_LEVELS - 1
-    # Image rows run top down: the pixel at the grid's highest value is in a top band.
-    colour = array_of(contour.z).reshape(grid.z.shape)
-    i, j = np.unravel_index(colour.argmax(), colour.shape)
-    row = min(height - 1, int((1 - (i + 0.5) / len(grid.y)) * height))
-    column = min(width - 1, int((j + 0.5) / len(grid.x) * width))
-    assert bands[row, column] >= figures.CONTOUR_LEVELS - 2
-    ends = {tuple(palette[0]), tuple(palette[figures.CONTOUR_LEVELS - 1])}
-    assert ends == {(255, 255, 255), (0x6B, 0x6B, 0x6B)}  # the colour scale's two ends
-
-
-def test_banding_follows_plotly_fill_levels() -> None:
-    from app import raster
-
-    values = np.array([-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 9.0, np.nan])
-    # Levels 1, 2, 3 (start 1, size 1): below 1 → 0, [1, 2) → 1, [2, 3) → 2, ≥ 3 → 3.
-    assert raster.bands(values, 1.0, 1.0, 4).tolist() == [0, 0, 0, 1, 1, 2, 3, 0]
-    colours = raster.colours_at(figures.SURFACE_COLORSCALE, np.array([0.0, 0.35, 1.0]))
-    assert colours.round().tolist() == [[255] * 3, [0xE3] * 3, [0x6B] * 3]
-    x, y = np.linspace(0, 1, 5), np.linspace(0, 2, 3)
-    on_grid = raster.resampled(x, y, np.add.outer(y, x), 10, 6)
-    assert on_grid.shape == (6, 10)
-    assert on_grid[0, 0] == pytest.approx(0.05 + 2 / 12)  # the first pixel's centre
-
-
 def test_layout_keeps_zoom_and_equal_scale(rosenbrock, two_runs) -> None:
     fig = plot(rosenbrock, two_runs)
     assert fig.layout.uirevision and fig.layout.yaxis.scaleanchor == "x"
@@ -388,118 +240,6 @@ def test_gradient_field_overlay(bowl) -> None:
     assert hidden.visible is False and len(array_of(hidden.x)) == 0
 
 
-def test_metrics_rows_hold_loss_rate_and_gradient_norm(two_runs) -> None:
-    fig = metrics_figure(two_runs, step=12, minimum=0.0)  # Rosenbrock: f* = 0, the gap is f
-    n = len(two_runs)
-    for row, field in enumerate(("loss", "lr", "grad_norm")):
-        for index, runview in enumerate(two_runs):
-            trace = fig.data[row * n + index]
-            values = getattr(runview.trajectory, field)
-            np.testing.assert_array_equal(array_of(trace.y), values)
-            if row == 0:  # the hover's loss f
-                np.testing.assert_array_equal(array_of(trace.customdata), values)
-            np.testing.assert_array_equal(array_of(trace.x), np.arange(len(values)))
-            assert trace.line.color == runview.color and (trace.showlegend is not False) == (
-                row == 0
-            )
-    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis3.type == "log"
-    lines = fig.layout.shapes
-    assert len(lines) == 3 and all(s.x0 == s.x1 == 12 and s.line.dash == "dot" for s in lines)
-
-
-def test_a_diverging_run_leaves_the_metric_axes_through_the_top(two_runs, diverged) -> None:
-    fig = metrics_figure([*two_runs, view(diverged, 2)], minimum=0.0)
-    start = max(r.trajectory.loss[0] for r in [*two_runs, view(diverged)])
-    low, top = fig.layout.yaxis.range
-    assert np.log10(start) + 3 < top < np.log10(start) + 3.5 < np.log10(diverged.loss.max())
-    assert low < np.log10(min(r.trajectory.loss.min() for r in two_runs))
-    assert metrics_figure(two_runs, minimum=0.0).layout.yaxis.range is None  # autorange
-
-
-def test_log_metric_axes_label_whole_decades_only() -> None:
-    fig = metrics_figure([view(fake(200)), view(fake(200, spike=True), 1)], minimum=0.0)
-    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.dtick == 1  # 1e-3 … 1e3
-    flat = metrics_figure([view(fake(200))])  # η_k constant: Plotly's own ticks, not one decade
-    assert flat.layout.yaxis2.type == "log" and flat.layout.yaxis2.dtick is None
-    assert flat.layout.yaxis2.tickvals is None
-    huge = fake(200)._replace(loss=np.geomspace(1e45, 1e-15, 201))  # 60 decades: 12 shown …
-    axis = metrics_figure([view(huge)], minimum=0.0).layout.yaxis  # … every 12 / 6th labelled
-    assert np.diff(np.log10(axis.tickvals)) == pytest.approx([12 / figures.LOG_TICKS] * 6)
-
-
-def test_a_short_log_axis_labels_one_two_five_with_their_values() -> None:
-    """η_k from 0.01 to 0.3 (1.5 decades less a little): ticks 0.01, 0.02, 0.05, 0.1, 0.2."""
-    trajectory = fake(200)._replace(lr=np.geomspace(0.01, 0.3, 200))
-    axis = metrics_figure([view(trajectory)]).layout.yaxis2
-    assert axis.type == "log" and axis.dtick is None
-    assert list(axis.tickvals) == pytest.approx([0.01, 0.02, 0.05, 0.1, 0.2])
-    assert list(axis.ticktext) == ["0.01", "0.02", "0.05", "0.1", "0.2"]
-
-
-def test_the_loss_panel_plots_the_gap_to_the_minimum_on_a_log_axis() -> None:
-    """Styblinski–Tang goes below 0: f − f* (f* = −78.33…) stays positive on a log axis."""
-    surface = get_surface("styblinski_tang")
-    f_star = surface.minimum_value()
-    trajectory = run(RunConfig("styblinski_tang", "gd", 0.01, STEPS))
-    assert (trajectory.loss < 0).any() and f_star < trajectory.loss.min()
-    fig = metrics_figure([view(trajectory)], minimum=f_star)
-    assert fig.layout.yaxis.type == "log"
-    assert fig.layout.yaxis.title.text == "loss above the minimum<br>f − f*"
-    np.testing.assert_allclose(array_of(fig.data[0].y), trajectory.loss + 78.33233140754282)
-    np.testing.assert_array_equal(array_of(fig.data[0].customdata), trajectory.loss)
-    assert not fig.layout.shapes
-
-
-def test_the_minimum_reached_to_rounding_stays_on_the_log_axis() -> None:
-    """f* = 3 (Goldstein–Price): f − f* of 0 or −4e-14 (rounding) is drawn at 1e-16 × 3."""
-    trajectory = fake(4)._replace(loss=np.array([30.0, 3.5, 3.0, 3.0 - 4e-14, 3.0 + 1e-9]))
-    y = array_of(metrics_figure([view(trajectory)], minimum=3.0).data[0].y)
-    np.testing.assert_allclose(y, [27.0, 0.5, 3e-16, 3e-16, 1e-9], rtol=1e-6)
-
-
-def test_an_unknown_minimum_is_replaced_by_the_lowest_loss_seen_less_an_offset() -> None:
-    """f* unknown: f − (f_low − δ), δ = 1e-6 × (highest start − f_low), said in the title."""
-    first = fake(20)._replace(loss=np.linspace(5.0, -2.0, 21))
-    second = fake(20)._replace(loss=np.linspace(9.0, 1.0, 21))
-    fig = metrics_figure([view(first), view(second, 1)])
-    delta = 1e-6 * (9.0 - -2.0)
-    np.testing.assert_allclose(array_of(fig.data[0].y), np.linspace(5.0, -2.0, 21) + 2 + delta)
-    np.testing.assert_allclose(array_of(fig.data[1].y), np.linspace(9.0, 1.0, 21) + 2 + delta)
-    assert fig.layout.yaxis.type == "log"
-    assert (
-        fig.layout.yaxis.title.text == "loss above the lowest seen<br>less δ = 1.1e-05 (f* unknown)"
-    )
-
-
-def test_thresholds_are_dashed_lines_on_the_rate_panel(two_runs) -> None:
-    """One dashed line per run with a threshold, after every curve, across the panel, its
-    label away from the run's rates, the log range padded 15 % beyond line and rates."""
-    limit = figures.Threshold("2/λ_max = 0.2", 0.2)
-    fig = metrics_figure(two_runs, minimum=0.0, thresholds=[limit, None])
-    assert len(fig.data) == 3 * len(two_runs) + 1
-    line = fig.data[-1]
-    assert (line.xaxis, line.yaxis, line.line.dash) == ("x2", "y2", "dash")
-    assert list(line.y) == [0.2, 0.2] and list(line.x) == [0, len(two_runs[0].trajectory.lr) - 1]
-    assert line.text[-1] == "2/λ_max = 0.2" and line.line.color == two_runs[0].color
-    assert line.textposition == "top left"  # away from η_k = 1e-3 below the line
-    span = np.log10(0.2) - np.log10(1e-3)  # GD's 1e-3 to the line at 0.2 (Adam is at 0.05)
-    np.testing.assert_allclose(
-        fig.layout.yaxis2.range, [np.log10(1e-3) - 0.15 * span, np.log10(0.2) + 0.15 * span]
-    )
-    high = metrics_figure(two_runs, minimum=0.0, thresholds=[figures.Threshold("c", 1e-4)])
-    assert high.data[-1].textposition == "bottom left"  # η_k above it: the label goes below
-    assert high.layout.yaxis2.type == "log"
-    skipped = [figures.Threshold("none", float("inf")), figures.Threshold("zero", 0.0)]
-    assert len(metrics_figure(two_runs, thresholds=skipped).data) == 3 * len(two_runs)
-
-
-def test_long_metric_curves_are_decimated_keeping_spikes() -> None:
-    trajectory = fake(20_000, spike=True)
-    loss = metrics_figure([view(trajectory)], minimum=0.0).data[0]
-    assert len(array_of(loss.y)) <= figures.METRIC_POINTS + 1
-    assert array_of(loss.y).max() == 1e3 and array_of(loss.x)[-1] == 20_000
-
-
 def test_surface3d_draws_paths_on_the_surface(bowl, diverged) -> None:
     _, grid = bowl
     kept = run(RunConfig("bowl", "gd", 0.3, STEPS))
@@ -509,7 +249,7 @@ def test_surface3d_draws_paths_on_the_surface(bowl, diverged) -> None:
     path = fig.data[1]
     np.testing.assert_array_equal(array_of(path.x), kept.positions[:, 0])
     np.testing.assert_allclose(array_of(path.z), kept.loss + lift)
-    lo, hi = figures._grown(figures._box_of(grid))
+    lo, hi = figures.grown(figures.box_of(grid))
     inside = ((diverged.positions >= lo) & (diverged.positions <= hi)).all(axis=1)
     assert inside[0] and not inside.all()
     np.testing.assert_array_equal(np.isfinite(array_of(fig.data[2].x)), inside)

@@ -1,5 +1,5 @@
-"""The minimum search of typed formulas (surfaces/formula.py `find_minima`): the known minima of
-classic functions, exact stationarity, and a fixed amount of work for any accepted formula."""
+"""The minimum search of typed formulas (surfaces/minimum_search.py `find_minima`): the known
+minima of classic functions, exact stationarity, and a fixed amount of work for any formula."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from surfaces import formula
-from surfaces.formula import DEFAULT_BOX, MAX_LENGTH, compile_formula, find_minima
+from surfaces import minimum_search
+from surfaces.formula import DEFAULT_BOX, MAX_LENGTH, compile_formula
+from surfaces.minimum_search import find_minima
 
 # The longest formulas the parser accepts, heavy on function calls: the worst cases of the search.
 LONGEST = [
@@ -67,7 +68,7 @@ def test_any_formula_costs_the_same_capped_work(text: str, monkeypatch) -> None:
     assert len(text) <= MAX_LENGTH
     compiled: list[int] = []
     evaluated: list[int] = []
-    original = formula._batched_values
+    original = minimum_search._batched_values
 
     def counting(fn):
         values = original(fn)
@@ -79,7 +80,7 @@ def test_any_formula_costs_the_same_capped_work(text: str, monkeypatch) -> None:
 
         return call
 
-    monkeypatch.setattr(formula, "_batched_values", counting)
+    monkeypatch.setattr(minimum_search, "_batched_values", counting)
     find_minima(compile_formula(text).fn, DEFAULT_BOX)
-    assert len(compiled) == 1 and set(evaluated) == {formula.BATCH}
-    assert formula.SEARCH_POINTS**2 < sum(evaluated) <= formula.SEARCH_EVALUATIONS
+    assert len(compiled) == 1 and set(evaluated) == {minimum_search.BATCH}
+    assert minimum_search.SEARCH_POINTS**2 < sum(evaluated) <= minimum_search.SEARCH_EVALUATIONS

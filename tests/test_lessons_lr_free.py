@@ -9,29 +9,16 @@ import numpy as np
 
 from app.lessons import LESSONS
 from app.state import configs
-from optimizers.engine import Trajectory, run
+from optimizers.engine import run
 from surfaces import SURFACES
-
-
-def _text(key: str) -> str:
-    return f"{LESSONS[key].question} {LESSONS[key].look_for}"
-
-
-def _runs(key: str) -> list[Trajectory]:
-    return [run(config) for config in configs(LESSONS[key].state)]
-
-
-def _assert_phrases(key: str, *phrases: str) -> None:
-    text = _text(key)
-    for phrase in phrases:
-        assert phrase in text, phrase
+from tests.lesson_tools import in_text, trajectories
 
 
 def check_lr_free() -> None:
     """GD at η = 0.1 < 2/κ converges in 133 steps, at 0.21 > 2/κ = 0.2 diverges at step 53;
     D-Adaptation's D grows from 10⁻⁶ to 2.5 and converges in 295 steps; Prodigy's D reaches 1.1
     with loss 3 × 10⁻¹² at step 300; DoG's rate grows from ~10⁻⁷ to 0.013, loss 0.002."""
-    _assert_phrases(
+    in_text(
         "lr_free",
         *("κ = 10", "2/κ = 0.2", "10⁻⁶", "η₀ = 1", "300 steps", "η = 0.1", "η = 0.21"),
         *("133 steps", "step 53", "to 2.5", "295 steps", "reaches 1.1", "3 × 10⁻¹²"),
@@ -45,7 +32,7 @@ def check_lr_free() -> None:
     assert gd.lr == 0.1 < 2 / 10 < bad.lr == 0.21
     assert prodigy.lr == dadapt.lr == dog.lr == 1.0
     assert prodigy.hyper["d0"] == dadapt.hyper["d0"] == 1e-6
-    t_gd, t_bad, t_prodigy, t_dadapt, t_dog = _runs("lr_free")
+    t_gd, t_bad, t_prodigy, t_dadapt, t_dog = trajectories("lr_free")
     assert t_gd.status[:2] == ("converged", 133)
     assert t_bad.status[:2] == ("diverged", 53)
     d = t_dadapt.state["d"][:, 0]
@@ -66,7 +53,7 @@ def check_schedule_free() -> None:
     """σ = 1 on the bowl, 500 steps at η = γ = 0.1: constant GD's last 50 losses average ~0.08;
     cosine decay to 0 ends at 0.004; Schedule-Free's averaged x ends at f = 0.005, within 1.5
     times the cosine's loss and 14 times below constant GD's."""
-    _assert_phrases(
+    in_text(
         "schedule_free",
         *("σ = 1", "η = 0.1", "500 steps", "decays η to 0", "γ = 0.1", "about 0.08"),
         "last 50 steps",
@@ -78,7 +65,7 @@ def check_schedule_free() -> None:
     assert constant.lr == cosine.lr == free.hyper["gamma"] == 0.1 and free.lr == 1
     assert cosine.schedule == "cosine" and cosine.schedule_params["decay_steps"] == 500
     assert cosine.schedule_params["min_factor"] == 0  # "decays η to 0"
-    t_constant, t_cosine, t_free = _runs("schedule_free")
+    t_constant, t_cosine, t_free = trajectories("schedule_free")
     assert t_cosine.lr[-1] < 1e-5 * t_cosine.lr[0]
     floor = t_constant.loss[-50:].mean()
     assert round(floor, 2) == 0.08

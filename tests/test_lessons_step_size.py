@@ -9,37 +9,28 @@ import pytest
 
 from app.lessons import LESSONS
 from app.state import configs
-from optimizers.engine import Trajectory, run
 from surfaces import SURFACES
-
-
-def _text(key: str) -> str:
-    return f"{LESSONS[key].question} {LESSONS[key].look_for}"
-
-
-def _runs(key: str) -> list[Trajectory]:
-    return [run(config) for config in configs(LESSONS[key].state)]
+from tests.lesson_tools import in_text, quadratic_hessian, trajectories
 
 
 def check_line_search() -> None:
     """GD just past 2/λ_max = 0.02 diverges; Armijo from η₀ = 100 (5000 × 0.02) lowers the loss
     at every step, tried 14 sizes at its first (100 · 2⁻¹³ = 0.0122), converges in 654 steps with
     1.6 evaluations per step, and more than half of its accepted steps exceed 0.02."""
-    text = _text("line_search")
-    for phrase in (
+    in_text(
+        "line_search",
         "λ_max = κ = 100", "2/λ_max = 0.02", "η₀ = 100", "5000 times", "halves", "η = 0.021",
         "14 sizes", "0.0122", "654 steps", "1.6 evaluations", "over half", "longer than 0.02",
-    ):  # fmt: skip
-        assert phrase in text, phrase
+    )  # fmt: skip
     gd, armijo = configs(LESSONS["line_search"].state)
     assert gd.optimizer == "gd" and armijo.optimizer == "armijo"
     assert armijo.hyper["shrink"] == 0.5  # "halves"
     kappa, angle = armijo.surface_params["kappa"], armijo.surface_params["angle"]
-    limit = 2 / np.linalg.eigvalsh(_quadratic_hessian(kappa, angle))[-1]
+    limit = 2 / np.linalg.eigvalsh(quadratic_hessian(kappa, angle))[-1]
     assert kappa == 100 and round(limit, 2) == 0.02
     assert armijo.lr == 100 and round(armijo.lr / limit) == 5000
     assert gd.lr == 0.021 and gd.lr > limit
-    t_gd, t_armijo = _runs("line_search")
+    t_gd, t_armijo = trajectories("line_search")
     assert t_gd.status.outcome == "diverged"
     n = t_armijo.status.step
     assert t_armijo.status.outcome == "converged" and n == 654
@@ -52,30 +43,21 @@ def check_line_search() -> None:
     assert (step > limit).mean() > 0.5
 
 
-def _quadratic_hessian(kappa: float, angle: float) -> np.ndarray:
-    """∇² of ½(u² + κv²) with u, v the axes turned by `angle` (the quadratic surface)."""
-    theta = np.radians(angle)
-    u = np.array([np.cos(theta), np.sin(theta)])
-    v = np.array([-np.sin(theta), np.cos(theta)])
-    return np.outer(u, u) + kappa * np.outer(v, v)
-
-
 def check_polyak_floor() -> None:
     """With the true f* = 0 Polyak's step converges in 45 steps; a floor 0.5 too high stops on
     the level f = 0.5 from step 8 (0.92 from the minimum, step 0); one 0.5 too low keeps
     jumping back above 10 after step 100, once to 2364."""
-    text = _text("polyak_floor")
-    for phrase in (
+    in_text(
+        "polyak_floor",
         "(f − f*)/‖∇f‖²", "0 on this quadratic", "0.5 too high", "0.5 too low", "45 steps",
         "f = 0.5", "step 8", "0.92 from the minimum", "step is 0", "step 100",
         "f − f* + 0.5", "above 10", "again and again", "2364",
-    ):  # fmt: skip
-        assert phrase in text, phrase
+    )  # fmt: skip
     true, high, low = configs(LESSONS["polyak_floor"].state)
     assert {c.optimizer for c in (true, high, low)} == {"polyak"}
     assert [c.hyper["offset"] for c in (true, high, low)] == [0.0, 0.5, -0.5]
     assert SURFACES["quadratic"].minimum_value(true.surface_params) == 0.0
-    t_true, t_high, t_low = _runs("polyak_floor")
+    t_true, t_high, t_low = trajectories("polyak_floor")
     g = t_true.grad[0]
     assert t_true.state["step_size"][0, 0] == pytest.approx(t_true.loss[0] / (g @ g), rel=1e-12)
     assert t_true.status.outcome == "converged" and t_true.status.step == 45

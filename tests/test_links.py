@@ -13,16 +13,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import share
-from app.state import (
-    CONTROL_GROUPS,
-    LINK_VERSION,
-    MAX_FIELDS,
-    configs,
-    from_query,
-    setting_key,
-)
+from app.link import LINK_VERSION, MAX_FIELDS, from_query
+from app.state import CONTROL_GROUPS, configs
 from app.text import plain
-from app.views import SETTINGS, VIEW_SETTINGS
+from app.views import SETTINGS, VIEW_SETTINGS, setting_key
 from optimizers.engine import run
 from tests.apptest_tools import address, live, open_link, trigger, warnings
 

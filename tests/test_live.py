@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from app import figures, live
+from app import compute, figures, live
 from optimizers import family
 from optimizers.engine import RunConfig, run
 from surfaces import SURFACES
@@ -77,7 +77,7 @@ def test_every_member_is_the_engines_own_run_at_its_rate(compiles) -> None:
 def test_the_family_payload_samples_each_member_and_says_its_outcome() -> None:
     config = RunConfig(surface="quadratic", optimizer="gd", steps=300)
     rates = family.window(0.01, 1e-5, 10.0, 0.2)
-    key = live.compute.config_key(replace(config, lr=None))
+    key = compute.config_key(replace(config, lr=None))
     minimum = SURFACES["quadratic"].minimum_value({})
     _, payload = live.family_blob.__wrapped__(key, tuple(rates), minimum)
     assert payload["rates"] == list(rates)
@@ -190,6 +190,19 @@ def test_the_step_slider_sets_the_inspected_step() -> None:
     assert at.session_state["inspect_step"] == 17
     trigger(at, "step", {"step": -3})
     assert at.session_state["inspect_step"] == 17
+
+
+def test_the_view_echoes_the_latest_step_request_it_has_seen() -> None:
+    at = fresh(steps=60)
+    assert live_view(at)["view"]["step_seq"] == 0
+    trigger(at, "step", {"step": 9, "seq": 1_790_000_000_123})
+    assert live_view(at)["view"]["step_seq"] == 1_790_000_000_123
+    for bad in ("2", math.nan, None):
+        trigger(at, "step", {"step": 4, "seq": bad})
+        assert live_view(at)["view"]["step_seq"] == 1_790_000_000_123
+    locked = open_link({"steps": "60", "lock": "inspector"})
+    trigger(locked, "step", {"step": 5, "seq": 7})  # seen, though the step is refused
+    assert live_view(locked)["view"]["step_seq"] == 7 and locked.session_state["inspect_step"] == 0
 
 
 # Presenter mode and the open lesson.

@@ -18,7 +18,7 @@ from optimizers.engine import (
 from surfaces import SURFACES
 from surfaces.base import Samples
 from surfaces.dataset import Points, data_surface, squared_error
-from surfaces.registry import N_SAMPLES, _linreg_data
+from surfaces.regression import N_SAMPLES, linreg_data
 
 N = 20
 W = (0.3, -0.2)
@@ -167,10 +167,10 @@ def test_l2_is_added_to_the_minibatch_gradient() -> None:
 def test_linreg_gets_minibatches_once_it_carries_its_samples() -> None:
     """The registry's linear regression, given `samples` (one line in surfaces/registry.py)."""
     linreg = dataclasses.replace(
-        SURFACES["linreg"], samples=Samples(_linreg_data, squared_error, N_SAMPLES)
+        SURFACES["linreg"], samples=Samples(linreg_data, squared_error, N_SAMPLES)
     )
     params = {"seed": 3.0, "standardise": 1.0}
-    x, y = (np.asarray(a) for a in _linreg_data(params))
+    x, y = (np.asarray(a) for a in linreg_data(params))
     w = np.array([0.4, -0.7])
     assert float(linreg.fn(w, params)) == pytest.approx(np.mean((w[0] * x + w[1] - y) ** 2))
     chosen = batch_weights(N_SAMPLES, 10, 5, 0) > 0

@@ -1,13 +1,13 @@
 """Every update rule against an independent NumPy reference, plus the registry's invariants.
 
-The engine's loop is replayed here: d_k, state = update(g_k, state, w_k[, hessian=H_k]);
-w_{k+1} = w_k − η d_k, on f(x, y) = (x − 1)² + 3(y + 0.5)⁴ + xy from W0, with non-default
-hyperparameters. Each reference is the formula written out in NumPy, sharing no code with optax.
+The engine's loop is replayed (tests/reference_loops.py): d_k, state = update(g_k, state, w_k[,
+hessian=H_k]); w_{k+1} = w_k − η d_k, on f(x, y) = (x − 1)² + 3(y + 0.5)⁴ + xy from W0, with
+non-default hyperparameters. Each reference is the formula written out in NumPy, sharing no code
+with optax.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 
@@ -17,35 +17,29 @@ import numpy as np
 import pytest
 
 from optimizers.rules import OPTIMIZERS, get_optimizer
+from tests.reference_loops import (
+    W0,
+    Tolerance,
+    as_args,
+    assert_each_number_matters,
+    assert_same_run,
+    ema,
+    grad_f,
+    hess_f,
+    replay,
+    run_engine,
+    same_structure,
+)
 
 jax.config.update("jax_enable_x64", True)
 
-W0 = np.array([1.23, -0.71])
 ETA = 0.1
 STEPS = 6  # RAdam's rectified branch starts at step 5 with β₂ = 0.9, τ = 4.5
-TOL = {"rtol": 1e-12, "atol": 1e-12}
+TOL: Tolerance = {"rtol": 1e-12, "atol": 1e-12}
 
 State = dict[str, np.ndarray]
 Shown = dict[str, np.ndarray]
 Reference = Callable[[State, np.ndarray, np.ndarray, np.ndarray, int, dict[str, float]], tuple]
-
-
-def f(w):
-    x, y = w
-    return (x - 1) ** 2 + 3 * (y + 0.5) ** 4 + x * y
-
-
-def grad_f(w: np.ndarray) -> np.ndarray:
-    x, y = w
-    return np.array([2 * (x - 1) + y, 12 * (y + 0.5) ** 3 + x])
-
-
-def hess_f(w: np.ndarray) -> np.ndarray:
-    return np.array([[2.0, 1.0], [1.0, 36 * (w[1] + 0.5) ** 2]])
-
-
-def ema(old, new, beta):
-    return beta * old + (1 - beta) * new
 
 
 # Each reference: (state, g_k, w_k, H_k, t = k + 1, hyper) -> (d_k, shown state); mutates `state`.
@@ -176,68 +170,26 @@ REFERENCES: dict[str, tuple[Reference, dict[str, float]]] = {
 
 def reference_run(key: str) -> tuple[np.ndarray, list[Shown]]:
     reference, hyper = REFERENCES[key]
-    w, state, path, shown = W0.copy(), {}, [], []
-    for t in range(1, STEPS + 1):
-        d, view = reference(state, grad_f(w), w, hess_f(w), t, hyper)
-        w = w - ETA * d
-        path.append(w)
-        shown.append({name: np.broadcast_to(value, (2,)) for name, value in view.items()})
-    return np.array(path), shown
 
+    def step(s: State, g: np.ndarray, w: np.ndarray, t: int) -> tuple[np.ndarray, Shown]:
+        d, view = reference(s, g, w, hess_f(w), t, hyper)
+        return w - ETA * d, view
 
-@functools.cache
-def engine_run(key: str) -> Callable:
-    """The engine's loop for `key`, jitted with the hyperparameters and η as traced arguments."""
-    spec = OPTIMIZERS[key]
-
-    def run(hyper, eta):
-        tx = spec.build(hyper)
-
-        def step(carry, _):
-            w, state = carry
-            extra = {"hessian": jax.hessian(f)(w)} if spec.needs_hessian else {}
-            d, state = tx.update(jax.grad(f)(w), state, w, **extra)
-            w = w - eta * d
-            return (w, state), (w, spec.show_state(state))
-
-        w0 = jnp.asarray(W0)
-        return jax.lax.scan(step, (w0, tx.init(w0)), length=STEPS)[1]
-
-    return jax.jit(run)
-
-
-def as_args(values: dict[str, float]) -> dict[str, jax.Array]:
-    return {name: jnp.asarray(value, jnp.float64) for name, value in values.items()}
+    return replay(step, STEPS)
 
 
 def run_with(key: str, hyper: dict[str, float], eta: float = ETA):
-    return engine_run(key)(as_args(hyper), jnp.asarray(eta, jnp.float64))
+    return run_engine(key, STEPS, hyper, eta)
 
 
 @pytest.mark.parametrize("key", REFERENCES)
 def test_steps_and_state_match_the_reference(key: str) -> None:
-    path, shown = run_with(key, REFERENCES[key][1])
-    expected_path, expected_shown = reference_run(key)
-    np.testing.assert_allclose(path, expected_path, **TOL)
-    assert set(shown) == set(expected_shown[0])
-    for name, values in shown.items():
-        np.testing.assert_allclose(values, [s[name] for s in expected_shown], **TOL, err_msg=name)
+    assert_same_run(run_with(key, REFERENCES[key][1]), reference_run(key), TOL)
 
 
 @pytest.mark.parametrize("key", REFERENCES)
 def test_hyperparameters_are_traced_and_each_one_matters(key: str) -> None:
-    spec, hyper = OPTIMIZERS[key], REFERENCES[key][1]
-    assert sorted(hyper) == sorted(p.name for p in spec.hyper)
-    assert spec.resolve(hyper) == hyper  # inside every range
-    base = run_with(key, hyper)
-    variants = [run_with(key, hyper, eta=2 * ETA)]
-    for param in spec.hyper:
-        assert hyper[param.name] != param.default
-        variants.append(run_with(key, {**hyper, param.name: param.default}))
-    for variant in variants:
-        leaves = zip(jax.tree.leaves(base), jax.tree.leaves(variant), strict=True)
-        assert any(not np.allclose(a, b, rtol=0, atol=1e-12) for a, b in leaves)
-    assert engine_run(key)._cache_size() == 1
+    assert_each_number_matters(key, STEPS, REFERENCES[key][1], ETA, other_eta=2 * ETA)
 
 
 @pytest.mark.parametrize("key", REFERENCES)
@@ -249,7 +201,7 @@ def test_show_state_is_named_2_vectors_of_fixed_structure(key: str) -> None:
     before = spec.show_state(state)
     extra = {"hessian": jnp.asarray(hess_f(W0))} if spec.needs_hessian else {}
     after = spec.show_state(tx.update(jnp.asarray(grad_f(W0)), state, w, **extra)[1])
-    assert jax.tree.structure(before) == jax.tree.structure(after)
+    assert same_structure(before, after)
     for name, value in {**before, **after}.items():
         assert re.fullmatch(r"[a-z][a-z0-9_]*", name)
         assert value.shape == (2,)
@@ -258,8 +210,9 @@ def test_show_state_is_named_2_vectors_of_fixed_structure(key: str) -> None:
 
 
 def test_every_optimizer_has_a_reference() -> None:
-    """The rules of optimizers/rules_free.py and the step-size rules (extra arguments) are
-    checked against their references in tests/test_rules_free.py and test_rules_step_size.py."""
+    """The newer adaptive, learning-rate-free and Lookahead rules and the step-size rules (extra
+    arguments) are checked against their references in tests/test_rules_free.py and
+    test_rules_step_size.py."""
     from tests import test_rules_free, test_rules_step_size
 
     elsewhere = {*test_rules_free.KEYS, *test_rules_step_size.STEP_SIZE_KEYS}
@@ -277,6 +230,12 @@ def test_registry_holds_the_required_rules_in_teaching_order() -> None:
     assert all(spec.key == key for key, spec in OPTIMIZERS.items())
     assert len({spec.name for spec in OPTIMIZERS.values()}) == len(OPTIMIZERS)
     assert [key for key, spec in OPTIMIZERS.items() if spec.needs_hessian] == ["newton"]
+
+
+def test_every_optimizer_names_its_paper_and_year() -> None:
+    """Shown under the formula in the UI: who introduced the rule, and when."""
+    for key, spec in OPTIMIZERS.items():
+        assert re.search(r"\b(1[6-9]|20)\d\d\b", spec.reference), key
 
 
 @pytest.mark.parametrize("key", OPTIMIZERS)
@@ -302,10 +261,10 @@ def test_parameters_latex_and_note_are_well_formed(key: str) -> None:
     ids=["minimum", "saddle", "maximum"],
 )
 def test_newton_jumps_to_the_stationary_point_of_a_quadratic(A: list[list[float]]) -> None:
-    A, b, w0 = np.array(A), np.array([1.0, -2.0]), np.array([4.0, -3.0])
+    H, b, w0 = np.array(A), np.array([1.0, -2.0]), np.array([4.0, -3.0])
     tx = OPTIMIZERS["newton"].build(as_args({"damping": 0.0}))
-    d, _ = jax.jit(tx.update)(A @ w0 - b, tx.init(w0), w0, hessian=A)
-    np.testing.assert_allclose(w0 - 1.0 * d, np.linalg.solve(A, b), **TOL)
+    d, _ = jax.jit(tx.update)(A @ w0 - b, tx.init(w0), w0, hessian=H)
+    np.testing.assert_allclose(w0 - 1.0 * d, np.linalg.solve(H, b), **TOL)
 
 
 def test_newton_on_a_singular_hessian_is_non_finite_unless_damped() -> None:

@@ -19,8 +19,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import custom
+from app.link import from_query
 from app.share import SHOWN_PROBLEMS
-from app.state import from_query
 from surfaces.dataset import data_surface, decode_points, least_squares, loses_digits
 from surfaces.formula import MAX_LENGTH, canonical, parse
 from tests.apptest_tools import address, open_link, warnings

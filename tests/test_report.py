@@ -14,7 +14,8 @@ import pytest
 
 from app import figures, inspector
 from app.lessons import LESSONS
-from app.state import configs, from_query
+from app.link import from_query
+from app.state import configs
 from optimizers.engine import (
     DIVERGENCE_RADIUS,
     FROZEN_RATE,
@@ -22,13 +23,14 @@ from optimizers.engine import (
     RunConfig,
     Tolerances,
     Trajectory,
+    box_exit,
     escape_path,
     run,
 )
 from optimizers.report import describe
 from surfaces import SURFACES
 from surfaces.formula import formula_surface
-from tests.test_lessons import quadratic_hessian
+from tests.lesson_tools import quadratic_hessian
 
 # The links of the issue, and the lessons' noisy set-ups as the issue quotes them.
 WARMUP = (
@@ -91,8 +93,7 @@ def box_of(config: RunConfig) -> tuple[float, ...]:
 def marked(trajectory: Trajectory, box: tuple[float, ...]) -> tuple[str, np.ndarray]:
     """The contour's exit annotation text and marker point for one run."""
     view = figures.RunView("run", figures.PALETTE[0], trajectory, "status")
-    geometry = figures._RunGeometry.of(trajectory, box)
-    markers, (note,) = figures._exit_layers([view], [geometry], box)
+    markers, (note,) = figures.exit_layers([view], box)
     point = np.array([markers[0]["x"][0], markers[0]["y"][0]])
     assert (note["x"], note["y"]) == tuple(point)
     return note["text"], point
@@ -339,7 +340,7 @@ def test_lesson_sentences_describe_the_whole_run(key: str) -> None:
             steadily = (np.diff(tail) <= 0).all() and tail[-1] < tail[0]
             assert steadily or tail[:half].mean() - tail[half:].mean() > tail.std()
         if status.outcome == "diverged" and len(t.positions):
-            gone = figures._exit(escape_path(t), box_of(config))
+            gone = box_exit(escape_path(t), box_of(config))
             if gone is not None:
                 assert f"left the view at step {gone[0]} at {numbers(gone[1])}" in sentence
 

@@ -1,41 +1,47 @@
-"""The rules of optimizers/rules_free.py against independent NumPy references.
+"""The learning-rate-free rules, the newer adaptive rules and Lookahead against independent
+NumPy references.
 
 Each reference is the paper's (or optax's documented) update written out with plain NumPy and
 loops, sharing no code with optax: (state, g_k, w_k, t = k + 1, hyper, η) → (w_{k+1}, shown).
 The engine's loop is replayed through `spec.build` with the hyperparameters and η traced, on the
-surface of tests/test_optimizers.py, for STEPS steps; the learning-rate-free rules at η = 1 (their
+surface of tests/reference_loops.py, for STEPS steps; the learning-rate-free rules at η = 1 (their
 published step) and at another η, which scales their direction from outside.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from optimizers.engine import RunConfig, run
 from optimizers.rules import OPTIMIZERS
-from optimizers.rules_free import LR_FREE_RULES
 from optimizers.specs import OPTIMIZER_GROUPS
-from tests.test_optimizers import W0, as_args, f, grad_f
+from tests.reference_loops import (
+    Tolerance,
+    assert_each_number_matters,
+    assert_same_run,
+    ema,
+    replay,
+    run_engine,
+)
 from tests.test_optimizers import (
     test_show_state_is_named_2_vectors_of_fixed_structure as check_show_state,
 )
 
 STEPS = 12
-TOL = {"rtol": 1e-10, "atol": 1e-12}
-KEYS = [spec.key for spec in LR_FREE_RULES]
+TOL: Tolerance = {"rtol": 1e-10, "atol": 1e-12}
+# The rules these references check, in registry order: adaptive, learning-rate-free, Lookahead.
+KEYS = [
+    *("yogi", "adan", "novograd", "ademamix", "adopt", "madgrad", "rmsprop_centred", "signum"),
+    *("dadapt", "prodigy", "dog", "dowg", "cocob", "mechanic_sgd", "mechanic_adam"),
+    *("schedule_free_sgd", "schedule_free_adamw", "lookahead"),
+]
+RULES = [OPTIMIZERS[key] for key in KEYS]
 
 State = dict[str, np.ndarray]
 Reference = Callable[[State, np.ndarray, np.ndarray, int, dict[str, float], float], tuple]
-
-
-def ema(old, new, beta):
-    return beta * old + (1 - beta) * new
 
 
 def descend(w, d, eta, shown):
@@ -272,45 +278,15 @@ SCALED = ["dadapt", "prodigy", "dog", "dowg"]
 
 def reference_run(key: str, eta: float) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
     reference, hyper, _ = REFERENCES[key]
-    w, state, path, shown = W0.copy(), {}, [], []
-    for t in range(1, STEPS + 1):
-        w, view = reference(state, grad_f(w), w, t, hyper, eta)
-        path.append(w)
-        shown.append({name: np.broadcast_to(value, (2,)) for name, value in view.items()})
-    return np.array(path), shown
-
-
-@functools.cache
-def engine_run(key: str) -> Callable:
-    """The engine's loop for `key`, jitted with the hyperparameters and η traced."""
-    spec = OPTIMIZERS[key]
-
-    def loop(hyper, eta):
-        tx = spec.build(hyper)
-
-        def step(carry, _):
-            w, state = carry
-            d, state = tx.update(jax.grad(f)(w), state, w)
-            w = w - eta * d
-            return (w, state), (w, spec.show_state(state))
-
-        w0 = jnp.asarray(W0)
-        return jax.lax.scan(step, (w0, tx.init(w0)), length=STEPS)[1]
-
-    return jax.jit(loop)
+    return replay(lambda s, g, w, t: reference(s, g, w, t, hyper, eta), STEPS)
 
 
 def run_with(key: str, hyper: dict[str, float], eta: float):
-    return engine_run(key)(as_args(hyper), jnp.asarray(eta, jnp.float64))
+    return run_engine(key, STEPS, hyper, eta)
 
 
 def assert_matches_reference(key: str, eta: float) -> None:
-    path, shown = run_with(key, REFERENCES[key][1], eta)
-    expected_path, expected_shown = reference_run(key, eta)
-    np.testing.assert_allclose(path, expected_path, **TOL)
-    assert set(shown) == set(expected_shown[0])
-    for name, values in shown.items():
-        np.testing.assert_allclose(values, [s[name] for s in expected_shown], **TOL, err_msg=name)
+    assert_same_run(run_with(key, REFERENCES[key][1], eta), reference_run(key, eta), TOL)
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -331,28 +307,18 @@ def test_show_state_is_named_2_vectors_of_fixed_structure(key: str) -> None:
 
 @pytest.mark.parametrize("key", KEYS)
 def test_hyperparameters_are_traced_and_each_one_matters(key: str) -> None:
-    spec, (_, hyper, eta) = OPTIMIZERS[key], REFERENCES[key]
-    assert sorted(hyper) == sorted(p.name for p in spec.hyper)
-    assert spec.resolve(hyper) == hyper
-    base = run_with(key, hyper, eta)
-    variants = [run_with(key, hyper, 0.5 * eta)]
-    for param in spec.hyper:
-        assert hyper[param.name] != param.default
-        variants.append(run_with(key, {**hyper, param.name: param.default}, eta))
-    for variant in variants:
-        leaves = zip(jax.tree.leaves(base), jax.tree.leaves(variant), strict=True)
-        assert any(not np.allclose(a, b, rtol=0, atol=1e-12) for a, b in leaves)
-    assert engine_run(key)._cache_size() == 1
+    _, hyper, eta = REFERENCES[key]
+    assert_each_number_matters(key, STEPS, hyper, eta, other_eta=0.5 * eta)
 
 
 def test_every_new_rule_has_a_reference_a_group_and_a_paper() -> None:
     assert set(REFERENCES) == set(KEYS)
     assert len(KEYS) == 18  # 17 rules, Mechanic twice
     assert set(KEYS) <= set(OPTIMIZERS)
-    for spec in LR_FREE_RULES:
+    for spec in RULES:
         assert spec.group in OPTIMIZER_GROUPS and spec.group != "classic"
         assert spec.reference and any(str(year) in spec.reference for year in range(2013, 2025))
-    unit_rate = [s.key for s in LR_FREE_RULES if s.lr.default == 1.0]
+    unit_rate = [s.key for s in RULES if s.lr.default == 1.0]
     assert unit_rate == [k for k, (_, _, eta) in REFERENCES.items() if eta == 1.0]
     assert all("η₀ = 1" in OPTIMIZERS[key].note for key in unit_rate)
 

@@ -1,6 +1,6 @@
 """The rules that set their own step (issue 14) against independent NumPy references.
 
-The engine's loop is replayed as in tests/test_optimizers.py, with the extra arguments these
+The engine's loop is replayed (tests/reference_loops.py) with the extra arguments these
 rules take: d_k, state = update(g_k, state, w_k, value=f(w_k), grad=g_k, value_fn=f, rate=η,
 floor=F*); w_{k+1} = w_k − η d_k. Each reference is the rule written out in NumPy, sharing no
 code with optax. L-BFGS is checked by its defining properties instead (the two-loop recursion
@@ -9,9 +9,10 @@ over the pairs the run made, and the Wolfe conditions on the accepted step).
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import re
 from collections.abc import Callable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -20,10 +21,23 @@ import pytest
 
 from optimizers.codegen import FRAMEWORKS, NOT_EXPORTED, to_code, to_code_all
 from optimizers.engine import RunConfig, run, summarize
-from optimizers.rules import MAX_BACKTRACKS, OPTIMIZERS
+from optimizers.rules import OPTIMIZERS
+from optimizers.rules.step_size import MAX_BACKTRACKS
 from optimizers.specs import OPTIMIZER_GROUPS
 from surfaces import SURFACES
-from tests.test_optimizers import ADAM, STEPS, TOL, W0, adam_moments, ema, f, grad_f
+from tests.reference_loops import (
+    W0,
+    as_args,
+    assert_each_number_matters,
+    assert_same_run,
+    ema,
+    f,
+    grad_f,
+    replay,
+    run_engine,
+    same_structure,
+)
+from tests.test_optimizers import ADAM, STEPS, TOL, adam_moments
 
 FLOOR = -1.5  # the floor f* handed to the rules (any number: it is an input here)
 MACHINE_EPS = np.finfo(float).eps
@@ -98,51 +112,22 @@ KEYS = list(REFERENCES)
 
 def reference_run(key: str) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
     reference, hyper, eta = REFERENCES[key]
-    w, state, path, shown = W0.copy(), {}, [], []
-    for _ in range(STEPS):
-        d, view = reference(state, grad_f(w), w, eta, hyper)
-        w = w - eta * d
-        path.append(w)
-        shown.append({name: np.broadcast_to(value, (2,)) for name, value in view.items()})
-    return np.array(path), shown
 
+    def step(s: State, g: np.ndarray, w: np.ndarray, t: int) -> tuple[np.ndarray, dict]:
+        d, view = reference(s, g, w, eta, hyper)
+        return w - eta * d, view
 
-@functools.cache
-def engine_run(key: str) -> Callable:
-    """The engine's loop for `key`, jitted with hyperparameters, η and f* as traced arguments."""
-    spec = OPTIMIZERS[key]
-
-    def run_rule(hyper, eta, floor):
-        tx = spec.build(hyper)
-
-        def step(carry, _):
-            w, state = carry
-            value, g = jax.value_and_grad(f)(w)
-            extra = {"value": value, "grad": g, "value_fn": f, "rate": eta, "floor": floor}
-            d, state = tx.update(g, state, w, **extra)
-            w = w - eta * d
-            return (w, state), (w, spec.show_state(state))
-
-        w0 = jnp.asarray(W0)
-        return jax.lax.scan(step, (w0, tx.init(w0)), length=STEPS)[1]
-
-    return jax.jit(run_rule)
+    return replay(step, STEPS)
 
 
 def run_with(key: str, hyper: dict[str, float], eta: float | None = None, floor: float = FLOOR):
     eta = REFERENCES[key][2] if eta is None else eta
-    args = {name: jnp.asarray(value, jnp.float64) for name, value in hyper.items()}
-    return engine_run(key)(args, jnp.asarray(eta, jnp.float64), jnp.asarray(floor, jnp.float64))
+    return run_engine(key, STEPS, hyper, eta, floor)
 
 
 @pytest.mark.parametrize("key", KEYS)
 def test_steps_and_state_match_the_reference(key: str) -> None:
-    path, shown = run_with(key, REFERENCES[key][1])
-    expected_path, expected_shown = reference_run(key)
-    np.testing.assert_allclose(path, expected_path, **TOL)
-    assert set(shown) == set(expected_shown[0])
-    for name, values in shown.items():
-        np.testing.assert_allclose(values, [s[name] for s in expected_shown], **TOL, err_msg=name)
+    assert_same_run(run_with(key, REFERENCES[key][1]), reference_run(key), TOL)
 
 
 def test_armijo_reference_backtracks_and_grows_back() -> None:
@@ -153,21 +138,9 @@ def test_armijo_reference_backtracks_and_grows_back() -> None:
 
 @pytest.mark.parametrize("key", [*KEYS, "lbfgs"])
 def test_hyperparameters_and_floor_are_traced_and_each_one_matters(key: str) -> None:
-    spec = OPTIMIZERS[key]
     _, hyper, eta = REFERENCES.get(key, (None, {}, 1.0))
-    assert sorted(hyper) == sorted(p.name for p in spec.hyper)
-    assert spec.resolve(hyper) == hyper  # inside every range
-    base = run_with(key, hyper, eta)
-    variants = [run_with(key, hyper, eta=eta / 2)]
-    if key in ("polyak", "momo"):
-        variants.append(run_with(key, hyper, eta, floor=FLOOR - 0.5))
-    for param in spec.hyper:
-        assert hyper[param.name] != param.default
-        variants.append(run_with(key, {**hyper, param.name: param.default}, eta))
-    for variant in variants:
-        leaves = zip(jax.tree.leaves(base), jax.tree.leaves(variant), strict=True)
-        assert any(not np.allclose(a, b, rtol=0, atol=1e-12) for a, b in leaves)
-    assert engine_run(key)._cache_size() == 1
+    other_floors = (FLOOR - 0.5,) if key in ("polyak", "momo") else ()
+    assert_each_number_matters(key, STEPS, hyper, eta, eta / 2, FLOOR, other_floors)
 
 
 def _two_loop(g: np.ndarray, pairs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
@@ -205,7 +178,7 @@ def test_lbfgs_steps_along_the_two_loop_direction_and_meet_wolfe(surface: str) -
         slope = -(p @ g)  # φ'(0) along −p
         assert slope < 0
         new = w - step * p
-        value_new, grad_new = float(fn(new, params)), t.grad[k + 1]
+        value_new, grad_new = float(fn(new, as_args(params))), t.grad[k + 1]
         assert value_new <= t.loss[k] + 1e-4 * step * slope + 1e-6 * abs(t.loss[k]) + 1e-12
         assert abs(-(p @ grad_new)) <= 0.9 * abs(slope) + 1e-12
         assert 1 <= t.state["evaluations"][k, 0] <= 20
@@ -221,7 +194,7 @@ def test_show_state_is_2_vectors_of_fixed_structure() -> None:
         value, g = jax.value_and_grad(f)(w)
         extra = {"value": value, "grad": g, "value_fn": f, "rate": 0.1, "floor": FLOOR}
         before, after = spec.show_state(state), spec.show_state(tx.update(g, state, w, **extra)[1])
-        assert jax.tree.structure(before) == jax.tree.structure(after), key
+        assert same_structure(before, after), key
         assert "step_size" in after, key
         assert all(v.shape == (2,) and v.dtype == jnp.float64 for v in after.values()), key
 
@@ -284,9 +257,10 @@ def test_numeric_changes_compile_nothing(compiles) -> None:
         base = RunConfig("linreg", key, lr=spec.lr.default / 2, steps=100)
         run(base)  # warm-up: the one compile this kernel needs
         compiles.count = 0
-        changes = [{"lr": spec.lr.default / 3}, {"surface_params": {"seed": 3.0}}]
+        changes: list[dict[str, Any]] = [{"lr": spec.lr.default / 3}]
+        changes += [{"surface_params": {"seed": 3.0}}]
         changes += [{"hyper": {p.name: (p.low + p.default) / 2}} for p in spec.hyper]
-        finals = {tuple(run(RunConfig(**{**base.__dict__, **c})).positions[-1]) for c in changes}
+        finals = {tuple(run(dataclasses.replace(base, **c)).positions[-1]) for c in changes}
         assert compiles.count == 0, key
         assert len(finals) == len(changes), key
 

@@ -1,4 +1,4 @@
-"""Every schedule against an independent plain-Python reference, warmup, and ReduceLROnPlateau.
+"""Every schedule against an independent plain-Python reference, warmup, and the table's rows.
 
 The references are written from the papers and from PyTorch's definitions (Smith's cycle
 counter, cos² forms, restarts found by walking period by period), sharing no code with the
@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import re
 from collections.abc import Callable, Iterator
 
 import jax
@@ -19,21 +20,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from common.params import ParamSpec
 from optimizers.schedules import (
     SCHEDULES,
     WARMUP_PARAMS,
-    PlateauState,
+    WARMUP_REFERENCE,
     get_schedule,
-    plateau_init,
-    plateau_update,
     with_warmup,
 )
-from surfaces.params import ParamSpec
+from tests.reference_loops import Tolerance, compiled_count
 
 jax.config.update("jax_enable_x64", True)
 
 LR0 = 0.3
-TOL = {"rtol": 1e-11, "atol": 0.0}
+TOL: Tolerance = {"rtol": 1e-11, "atol": 0.0}
 Params = dict[str, float]
 Reference = Callable[[int, float, Params], float]
 
@@ -261,9 +261,9 @@ def test_schedule_matches_reference_anywhere_in_range(key: str, data: st.DataObj
 def count_compiles() -> Iterator[list[float]]:
     compiles: list[float] = []
 
-    def listen(event: str, duration: float, **kwargs: object) -> None:
+    def listen(event: str, duration_secs: float, **kwargs: str | int) -> None:
         if event == "/jax/core/compile/backend_compile_duration":
-            compiles.append(duration)
+            compiles.append(duration_secs)
 
     jax.monitoring.register_event_duration_secs_listener(listen)
     try:
@@ -288,7 +288,7 @@ def test_new_rate_parameters_or_warmup_never_recompile(key: str):
     with count_compiles() as compiles:
         values = [rate(*args) for args in calls]
     assert len(compiles) == 1
-    assert rate._cache_size() == 1
+    assert compiled_count(rate) == 1
     assert np.all(np.isfinite(values))
 
 
@@ -316,103 +316,6 @@ def test_zero_warmup_passes_the_step_through_untouched():
     np.testing.assert_array_equal(identity(ks, 0.0, 0.5), ks)
 
 
-class ReferencePlateau:
-    """torch.optim.lr_scheduler.ReduceLROnPlateau (mode='min', threshold_mode='rel') on a factor.
-
-    `is_better` uses best·(1 ∓ τ) by the sign of best, which equals best − τ|best| and stays
-    right for negative losses (PyTorch's best·(1 − τ) does not).
-    """
-
-    def __init__(self, factor, patience, threshold, cooldown, min_scale):
-        self.factor, self.patience, self.threshold = factor, patience, threshold
-        self.cooldown, self.min_scale = cooldown, min_scale
-        self.scale, self.best = 1.0, math.inf
-        self.num_bad_epochs = self.cooldown_counter = 0
-
-    def is_better(self, loss: float) -> bool:
-        bar = 1 - self.threshold if self.best >= 0 else 1 + self.threshold
-        return loss < self.best * bar
-
-    def step(self, loss: float) -> tuple[float, int, int]:
-        if self.is_better(loss):
-            self.best, self.num_bad_epochs = loss, 0
-        else:
-            self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0
-        if self.num_bad_epochs > self.patience:
-            self.scale = max(self.scale * self.factor, self.min_scale)
-            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
-        return self.scale, self.num_bad_epochs, self.cooldown_counter
-
-
-LOSSES = [
-    *(10.0, 8.0, 7.95, 7.95, 7.99),  # improvements, then near misses within the 1 % threshold
-    *(7.9,) * 16,  # an improvement during cooldown, then a plateau: cut after cut to the floor
-    *(3.0, 2.0, -1.0, -1.005, -1.02, -1.02, -1.03),  # negative losses: |best| sets the bar
-    *(-2.0,) * 6,
-]
-PLATEAU_CASES = [
-    {"factor": 0.5, "patience": 2, "threshold": 0.01, "cooldown": 2, "min_scale": 0.2},
-    {"factor": 0.7, "patience": 0, "threshold": 0.005, "cooldown": 0, "min_scale": 0.0},
-    {"factor": 0.1, "patience": 4, "threshold": 1e-8, "cooldown": 5, "min_scale": 0.05},
-]
-
-
-@jax.jit
-def plateau_run(losses: jax.Array, lr0: jax.Array, p: dict[str, jax.Array]):
-    """The engine's order: observe f(w_k), update the state, then η_k = fn(k, η₀, p) · s_k."""
-    fn = SCHEDULES["plateau"].fn
-
-    def step(state: PlateauState, k_loss: tuple[jax.Array, jax.Array]):
-        k, loss = k_loss
-        state = plateau_update(state, loss, p)
-        return state, (fn(k, lr0, p) * state.scale, state)
-
-    return jax.lax.scan(step, plateau_init(), (jnp.arange(len(LOSSES)), losses))[1]
-
-
-@pytest.mark.parametrize("params", PLATEAU_CASES)
-def test_plateau_matches_pytorch_logic_under_scan(params: Params):
-    p = SCHEDULES["plateau"].resolve(params)
-    reference = ReferencePlateau(**p)
-    scales, bad, cooldown = np.array([reference.step(loss) for loss in LOSSES]).T
-    assert len(set(scales)) >= 3  # the sequence does trigger reductions
-    rates, states = plateau_run(jnp.asarray(LOSSES), jnp.asarray(LR0), traced(p))
-    np.testing.assert_allclose(rates, LR0 * scales, **TOL)
-    np.testing.assert_array_equal(states.scale, scales)
-    np.testing.assert_array_equal(states.bad_steps, bad)
-    np.testing.assert_array_equal(states.cooldown_left, cooldown)
-    np.testing.assert_array_equal(states.best, np.minimum.accumulate(states.best))
-
-
-def test_plateau_trace_by_hand():
-    """The first case step by step, independently of the reference class."""
-    p = traced(SCHEDULES["plateau"].resolve(PLATEAU_CASES[0]))
-    scales = np.asarray(plateau_run(jnp.asarray(LOSSES), jnp.asarray(1.0), p)[0])
-    # cuts after 3 misses (k=4), then cooldown 2 + 3 misses (k=9, k=14), then the 0.2 floor
-    np.testing.assert_array_equal(scales[:15], [1.0] * 4 + [0.5] * 5 + [0.25] * 5 + [0.2])
-    assert np.all(scales[15:] == 0.2)
-
-
-def test_plateau_handles_the_first_and_negative_losses():
-    p = traced(SCHEDULES["plateau"].resolve({"threshold": 0.01, "patience": 0}))
-    update = jax.jit(plateau_update)
-    state = update(plateau_init(), jnp.asarray(-1.0), p)
-    assert float(state.best) == -1.0
-    assert float(state.bad_steps) == 0.0
-    state = update(state, jnp.asarray(-1.005), p)  # −1.005 > −1 − 0.01·|−1|
-    assert float(state.best) == -1.0
-    assert float(state.scale) == 0.5
-
-
-def test_plateau_state_is_float64_scalars():
-    for field in plateau_init():
-        assert field.shape == ()
-        assert field.dtype == jnp.float64
-
-
 def test_registry_shape():
     assert len(SCHEDULES) >= 13
     assert all(key == spec.key for key, spec in SCHEDULES.items())
@@ -431,6 +334,18 @@ def test_params_are_float_ranges_holding_their_defaults(param: ParamSpec):
     assert param.help.strip()
     if param.integer:
         assert param.default == round(param.default)
+
+
+YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
+
+
+def test_every_schedule_but_constant_names_its_source_and_year():
+    """Shown under the formula like an optimizer's reference: the paper, book or library."""
+    assert SCHEDULES["constant"].reference == ""
+    for key, spec in SCHEDULES.items():
+        if key != "constant":
+            assert YEAR.search(spec.reference), key
+    assert YEAR.search(WARMUP_REFERENCE)
 
 
 def test_param_names_unique_and_clear_of_warmup():

@@ -13,13 +13,20 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from app import state
+from app.link import (
+    LINK_VERSION,
+    MAX_FIELDS,
+    from_query,
+    from_session,
+    number_text,
+    to_query,
+    to_session,
+)
 from app.state import (
     CONTROL_GROUPS,
     CUSTOM_SURFACES,
     DEFAULT_STEPS,
-    LINK_VERSION,
     MAP_VIEW,
-    MAX_FIELDS,
     MAX_RUNS,
     START_LIMIT,
     SURFACE_CHOICES,
@@ -28,11 +35,6 @@ from app.state import (
     RunState,
     configs,
     default_state,
-    from_query,
-    from_session,
-    number_text,
-    to_query,
-    to_session,
 )
 from app.views import RACE, SETTINGS, VIEW_SETTINGS, VIEWS
 from optimizers.analysis import SECOND_AXES

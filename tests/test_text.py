@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.text import code, plain
-from tests.test_lessons import table_cells
+from tests.lesson_tools import table_cells
 
 HOSTILE = (
     r"|∇f| = 2*a_b `c` $d$ [e](https://evil.example/x) <img src=x> ~h\ ok",

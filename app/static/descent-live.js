@@ -1,17 +1,20 @@
 /* Descent Lab's live view: the contour with every run's path, the metric curves, Play / Pause /
  * step, and a learning-rate scrub per run, all drawn by plotly.js in the browser.
  *
- * Python (app/live.py) mounts two custom components: "blob" carriers, each holding one payload
- * (the surface layer, a run, a run's learning-rate family, the metrics layout) under an id that
- * is a hash of its content, and the view, whose data names the ids it needs. An unchanged
- * carrier is not sent again (Streamlit's message cache), so a committed change ships only the
- * payloads that changed. While a rate slider is dragged, the run's path and curves are swapped
- * for the family member at that rate with redraw-less `Plotly.animate` calls: no round trip.
- * On release the member's rate is committed to Python, exactly like a typed rate.
+ * Three files, loaded in order: descent-live-parts.js (decoding, shared), descent-live-scrub.js
+ * (the rate sliders), this one (the view). Python (app/live/) mounts two custom components:
+ * "blob" carriers, each holding one payload (the surface layer, a run, a run's learning-rate
+ * family, the metrics layout) under an id that is a hash of its content, and the view, whose
+ * data names the ids it needs. An unchanged carrier is not sent again (Streamlit's message
+ * cache), so a committed change ships only the payloads that changed. While a rate slider is
+ * dragged, the run's member at that rate is drawn on an overlay over the plane and its curves
+ * are swapped with redraw-less `Plotly.animate` calls: no round trip. On release the member's
+ * rate is committed to Python, exactly like a typed rate.
  *
  * What tests and the benchmark read (tests/browser/, bench/browser.py):
  *   .dl-live[data-revision]     bumped after each drawn configuration (committed data)
  *   .dl-plane, .dl-metrics      the plotly.js graph divs (gd._fullData, gd._fullLayout)
+ *   .dl-overlay                 graph div over the plane: the paths of the rates being dragged
  *   .dl-play (▶ 0.5×, 1×, 2×), .dl-pause, input.dl-step, .dl-step-label ("step k")
  *   input.dl-rate[data-run=i]   run i's learning-rate scrub (one position per family member)
  *   .dl-rate-row[data-run=i] .dl-rate-value ("η₀ = …"), .dl-badge[data-tone] (its outcome)
@@ -23,78 +26,15 @@
 (() => {
   "use strict";
   if (window.DescentLive) return;
+  const { store, BLOB_EVENT, FAST, CONFIG, typed, format, element, Family, RateScrub } = window.DescentLiveParts;
 
-  // Shared with the blob carriers (app/live.py), which may run before this file is loaded.
-  const store = window.__descentLiveStore || (window.__descentLiveStore = { blobs: new Map() });
-  Object.assign(store, { pathUpdates: 0, revision: 0, drawnAt: 0 });
-  const BLOB_EVENT = "descent-live-blob";
-  const TYPES = { f4: Float32Array, f8: Float64Array, i4: Int32Array, u2: Uint16Array, u1: Uint8Array };
-  const FAST = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
-  const CONFIG = { displaylogo: false, responsive: false, doubleClick: "reset", showSendToCloud: false }; // no "Share chart..." upload button
-  const OUTCOME_WORDS = ["converges", "diverges", "still moving"];
-  const METRICS_EVERY_MS = 100; // while scrubbing, the curves redraw at most ten times a second
-  const OUTCOME_TONES = ["good", "bad", "open"];
-
-  function typed(spec) {
-    if (!spec || !spec.bdata) return spec;
-    const bytes = Uint8Array.from(atob(spec.bdata), (c) => c.charCodeAt(0));
-    return new TYPES[spec.dtype](bytes.buffer);
-  }
-
-  function format(value) {
-    if (!isFinite(value)) return String(value);
-    const text = Number(value).toPrecision(3);
-    return String(Number(text));
-  }
-
-  /* One learning-rate family, decoded once. */
-  class Family {
-    constructor(payload) {
-      this.rates = payload.rates;
-      this.size = payload.rates.length;
-      this.points = payload.points;
-      this.xy = typed(payload.xy);
-      this.last = typed(payload.last);
-      this.outcome = typed(payload.outcome);
-      this.event = typed(payload.event);
-      this.final = typed(payload.final);
-      this.metricSteps = typed(payload.metric_steps);
-      this.metrics = {};
-      for (const name of Object.keys(payload.metrics)) this.metrics[name] = typed(payload.metrics[name]);
-      this.ranges = payload.ranges;
-    }
-    path(k) {
-      const n = this.points, x = new Float32Array(n), y = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        x[i] = this.xy[2 * (k * n + i)];
-        y[i] = this.xy[2 * (k * n + i) + 1];
-      }
-      return { x, y };
-    }
-    series(name, k) {
-      const m = this.metricSteps.length;
-      return this.metrics[name].subarray(k * m, (k + 1) * m);
-    }
-    words(k) {
-      const code = this.outcome[k], step = this.event[k], final = this.final[k];
-      const ending = isFinite(final) ? ` · f = ${Number(final.toPrecision(3))}` : "";
-      const text = code === 2 ? `still moving after ${step} steps` : `${OUTCOME_WORDS[code]} at step ${step}`;
-      return { text: text + ending, tone: OUTCOME_TONES[code] };
-    }
-  }
-
-  function element(tag, className, parent) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (parent) parent.appendChild(node);
-    return node;
-  }
-
-  class LiveView {
+  class LiveView extends RateScrub {
     constructor(parent) {
+      super();
       this.root = element("div", "dl-live", parent);
       this.planeBox = element("div", "dl-plane-box", this.root);
       this.plane = element("div", "dl-plane", this.planeBox);
+      this.overlay = element("div", "dl-overlay", this.planeBox); // the scrubbed paths
       this.hover = element("div", "dl-hover", this.planeBox);
       this.bar = element("div", "dl-bar", this.planeBox);
       this.side = element("div", "dl-side", this.root);
@@ -106,6 +46,8 @@
       this.timer = null;
       this.scrubbing = new Map();
       this.heldStep = null;
+      this.stepCommit = null;
+      this.stepSeq = 0;
       this.buildBar();
       window.addEventListener(BLOB_EVENT, () => this.pending && this.tryDraw());
       document.addEventListener("keydown", (e) => this.onKey(e));
@@ -138,15 +80,22 @@
         this.pause(false);
         this.showStep(Number(this.stepInput.value));
       });
-      this.stepInput.addEventListener("change", () => {
-        this.heldStep = Number(this.stepInput.value);
-        this.send("step", { step: this.heldStep });
-      });
+      this.stepInput.addEventListener("change", () => this.sendStep(Number(this.stepInput.value)));
     }
 
     /* A trigger value: Python's on_<name>_change callback reads it once, in the rerun it causes. */
     send(name, value) {
       if (this.setTriggerValue) this.setTriggerValue(name, value);
+    }
+
+    /* Commit the shown step. Its seq (increasing, also across remounts) comes back as
+       data.step_seq once the server has seen it: reruns already on their way keep this step. */
+    sendStep(step) {
+      clearTimeout(this.stepCommit);
+      this.stepCommit = null;
+      this.heldStep = step;
+      this.stepSeq = Math.max(Date.now(), this.stepSeq + 1);
+      this.send("step", { step, seq: this.stepSeq });
     }
 
     update(data, setTriggerValue) {
@@ -181,6 +130,7 @@
 
     draw(data) {
       this.pause(false);
+      if (this.data) this.clearScrub();
       this.data = data;
       this.surface = store.blobs.get(data.surface);
       this.runs = data.runs.map((id) => store.blobs.get(id));
@@ -225,11 +175,14 @@
       this.lastStep = Math.max(0, ...this.runs.map((r) => r.last_step));
       this.stepInput.max = this.lastStep;
       // One step for the picture, the inspector and the curves: a step chosen elsewhere (the
-      // inspector's slider, a link) is shown too; the full paths otherwise.
-      const moved = this.dataStep !== undefined && data.step !== this.dataStep && data.step > 0;
+      // inspector's slider, a link) is shown too; the full paths otherwise. A step chosen here
+      // that the server has not seen yet wins over a rerun that was already on its way.
+      const mine = this.stepCommit !== null || (data.step_seq || 0) < this.stepSeq;
+      const moved = !mine && this.dataStep !== undefined && data.step !== this.dataStep && data.step > 0;
       this.dataStep = data.step;
-      if (moved) this.heldStep = Math.min(data.step, this.lastStep);
-      const held = this.heldStep !== null && data.step === this.heldStep && this.heldStep < this.lastStep;
+      if (mine) this.heldStep = Math.min(Number(this.stepInput.value), this.lastStep);
+      else if (moved) this.heldStep = Math.min(data.step, this.lastStep);
+      const held = this.heldStep !== null && (mine || data.step === this.heldStep) && this.heldStep < this.lastStep;
       this.stepInput.value = held ? this.heldStep : this.lastStep;
       this.stepLabel.textContent = `step ${this.stepInput.value}`;
       if (!held) this.heldStep = null;
@@ -303,7 +256,7 @@
         this.pause(false);
         this.showStep(next);
         clearTimeout(this.stepCommit);
-        this.stepCommit = setTimeout(() => this.send("step", { step: (this.heldStep = next) }), 600);
+        this.stepCommit = setTimeout(() => this.sendStep(next), 600);
       } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
         const entry = this.rateRows.get(this.focusedRun) || [...this.rateRows.values()].find((e) => e.input && !e.input.disabled);
         if (!entry || !entry.input || entry.input.disabled) return;
@@ -357,169 +310,6 @@
       element("summary", "", details).textContent = "What to look for";
       element("p", "", details).textContent = lesson.look_for;
     }
-
-    /* The learning-rate controls: one slider per run over its family's rates. */
-    buildRates(controls) {
-      const signature = JSON.stringify(controls);
-      if (signature === this.ratesSignature) return; // the same sliders: keep them (and focus)
-      this.ratesSignature = signature;
-      this.rates.replaceChildren();
-      this.rateRows = new Map();
-      for (const control of controls) {
-        const row = element("div", "dl-rate-row", this.rates);
-        row.dataset.run = control.run;
-        const head = element("div", "dl-rate-head", row);
-        const swatch = element("span", "dl-swatch", head);
-        swatch.style.background = control.color;
-        const label = element("span", "dl-rate-label", head);
-        label.textContent = control.label;
-        const value = element("span", "dl-rate-value", head);
-        const badge = element("span", "dl-badge", head);
-        const family = control.family ? this.families.get(control.family) : null;
-        const entry = { control, family, value, badge, row };
-        this.rateRows.set(control.run, entry);
-        if (!family) {
-          if (control.mode !== "hide") value.textContent = `η₀ = ${format(control.rate)}`;
-          badge.textContent = control.words;
-          badge.dataset.tone = control.tone;
-          if (control.note) element("div", "dl-rate-note", row).textContent = control.note;
-          continue;
-        }
-        const track = element("div", "dl-track", row);
-        const input = element("input", "dl-rate", track);
-        input.type = "range";
-        input.min = 0;
-        input.max = family.size - 1;
-        input.step = 1;
-        input.value = control.index;
-        input.dataset.run = control.run;
-        input.disabled = control.mode === "lock";
-        input.setAttribute("aria-label", `Learning rate of ${control.label}`);
-        entry.input = input;
-        const ticks = element("div", "dl-ticks", track);
-        const place = (rate) => (Math.log(rate / family.rates[0]) / Math.log(family.rates[family.size - 1] / family.rates[0])) * 100;
-        const low = element("span", "dl-tick dl-edge", ticks);
-        low.textContent = format(family.rates[0]);
-        low.style.left = "0%";
-        const high = element("span", "dl-tick dl-edge dl-high", ticks);
-        high.textContent = format(family.rates[family.size - 1]);
-        high.style.left = "100%";
-        if (control.critical && control.critical.value > family.rates[0] && control.critical.value < family.rates[family.size - 1]) {
-          const tick = element("span", "dl-tick dl-critical", ticks);
-          tick.style.left = `${place(control.critical.value)}%`;
-          tick.textContent = control.critical.short;
-          tick.title = control.critical.label;
-        }
-        this.showRate(entry, control.index, control.exact);
-        input.addEventListener("focus", () => (this.focusedRun = control.run));
-        input.addEventListener("input", () => this.scrub(entry, Number(input.value)));
-        input.addEventListener("change", () => this.commit(entry, Number(input.value)));
-      }
-    }
-
-    showRate(entry, k, exact = true) {
-      const family = entry.family;
-      const rate = exact ? family.rates[k] : entry.control.rate;
-      entry.value.textContent = `η₀ = ${format(rate)}`;
-      const words = exact ? family.words(k) : { text: entry.control.words || "", tone: entry.control.tone };
-      entry.badge.textContent = words.text;
-      entry.badge.dataset.tone = words.tone || "";
-    }
-
-    scrub(entry, k) {
-      this.pause(false);
-      this.showRate(entry, k);
-      if (!this.scrubbing.size) this.widenMetricAxes(entry.family);
-      this.scrubbing.set(entry.control.run, k);
-      if (!this.frameRequested) {
-        this.frameRequested = true;
-        requestAnimationFrame(() => this.drawScrub());
-      }
-    }
-
-    /* The scrubbed runs' members, drawn at most once per animation frame; the plane and the
-       curves each draw their latest update as soon as their previous one is done, so the path
-       never waits for the curves. */
-    drawScrub() {
-      this.frameRequested = false;
-      const plane = { data: [], traces: [] }, metrics = { data: [], traces: [] };
-      for (const [run, k] of this.scrubbing) {
-        const entry = this.rateRows.get(run);
-        const index = this.data.controls.findIndex((c) => c.run === run);
-        const family = entry.family;
-        const path = family.path(k);
-        const last = Math.min(family.last[k], family.points - 1);
-        plane.data.push(path, { x: [path.x[last]], y: [path.y[last]] });
-        plane.traces.push(this.pathTrace[index], this.pathTrace[index] + 1);
-        for (const name of Object.keys(family.metrics)) {
-          const trace = this.metricIndex.get(`${index}:${name}`);
-          if (trace === undefined) continue;
-          metrics.data.push({ x: family.metricSteps, y: family.series(name, k) });
-          metrics.traces.push(trace);
-        }
-      }
-      this.animateLayer("plane", this.plane, plane, 0, () => (store.pathUpdates += 1));
-      this.animateLayer("metrics", this.metrics, metrics, METRICS_EVERY_MS);
-    }
-
-    /* Draw `update` on `gd` once its previous one is done and `every` ms have passed since it
-       began (the curves yield the main thread to the path); only the latest waiting update. */
-    animateLayer(name, gd, update, every, done) {
-      if (!update.traces.length) return;
-      const layer = this.layers[name] || (this.layers[name] = { busy: false, next: null, at: 0 });
-      const wait = layer.at + every - performance.now();
-      if (layer.busy || wait > 0) {
-        layer.next = update;
-        if (!layer.busy && !layer.timer) {
-          layer.timer = setTimeout(() => {
-            layer.timer = null;
-            const next = layer.next;
-            layer.next = null;
-            if (next) this.animateLayer(name, gd, next, every, done);
-          }, wait);
-        }
-        return;
-      }
-      layer.busy = true;
-      layer.at = performance.now();
-      Plotly.animate(gd, update, FAST)
-        .then(() => done && done())
-        .catch(() => null) // interrupted by a newer update: that one draws
-        .finally(() => {
-          layer.busy = false;
-          const next = layer.next;
-          layer.next = null;
-          if (next) this.animateLayer(name, gd, next, every, done);
-        });
-    }
-
-    widenMetricAxes(family) {
-      const update = {};
-      for (const [name, range] of Object.entries(family.ranges)) {
-        const axis = this.metricAxis(name);
-        if (!axis || !range) continue;
-        const kind = (this.metricLayout[axis] || {}).type;
-        const current = (this.metrics._fullLayout[axis] || {}).range || range;
-        const wanted = kind === "log" ? range : [0, Math.pow(10, range[1])];
-        update[`${axis}.range`] = [Math.min(current[0], wanted[0]), Math.max(current[1], wanted[1])];
-        update[`${axis}.tickmode`] = "auto"; // the committed decade labels would crowd
-        update[`${axis}.nticks`] = 6;
-      }
-      if (Object.keys(update).length) Plotly.relayout(this.metrics, update);
-    }
-
-    metricAxis(name) {
-      const index = this.metricIndex.get(`0:${name}`) ?? [...this.metricIndex.entries()].find(([key]) => key.endsWith(`:${name}`))?.[1];
-      if (index === undefined) return null;
-      const trace = this.metrics.data[index];
-      return `yaxis${(trace.yaxis || "y").slice(1)}`;
-    }
-
-    commit(entry, k) {
-      this.scrubbing.delete(entry.control.run);
-      this.send("rate", { run: entry.control.run, value: entry.family.rates[k] });
-    }
-
     /* Play / Pause / step. */
     frameSteps() {
       const count = Math.max(1, Math.min(this.data.frames, this.lastStep + 1));
@@ -549,10 +339,7 @@
       if (this.timer) clearTimeout(this.timer);
       const was = this.timer !== null;
       this.timer = null;
-      if (was && commit) {
-        this.heldStep = Number(this.stepInput.value);
-        this.send("step", { step: this.heldStep });
-      }
+      if (was && commit) this.sendStep(Number(this.stepInput.value));
     }
 
     showStep(step) {

@@ -20,8 +20,8 @@ Selectors the tests rely on (Streamlit writes a widget's key into its container'
     gd._fullData: run paths have legendgroup "run-…" and mode "lines"; the surface is a raster
     underlay image (`.imagelayer image`) with a colour-bar trace named "surface".
 
-Screenshots for the README go to docs/screenshots/ (main.png, animation.png), overwritten on each
-run.
+Screenshots go to tests/artifacts/browser/screenshots/ (git-ignored); `make screenshots` writes the
+README's (main.png, animation.png) to docs/screenshots/.
 """
 
 from __future__ import annotations

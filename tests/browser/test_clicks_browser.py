@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from app.analysis import BASIN_CHART, MAP_CHART, RANGE_CHART, SWEEP_CHART
-from app.analysis_figures import PICKER_NAME
+from app.figures.analysis import PICKER_NAME
 from tests.browser.test_browser import (
     CLICK_WAIT_MS,
     GRAPH,

@@ -31,12 +31,22 @@ from tests.browser.test_browser import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-BLOB, VIEW = "descent_live_blob", "descent_live"  # the component names (app/live.py)
+BLOB, VIEW = "descent_live_blob", "descent_live"  # the component names (app/live/component.py)
 MOVES, MOVE_MS = 24, 40  # a drag: pointer moves, and the pause after each
+OVERLAY = ".dl-overlay"  # the graph div over the plane that draws the dragged rates' paths
+# Run 1's path as the page shows it: on the overlay while its rate is dragged, else the plane's.
+JS_SHOWN_PATH = f"""(sel) => {{
+    const overlay = document.querySelector('{OVERLAY}');
+    const dragged = overlay && overlay._fullData && overlay._fullData.length;
+    return ({JS_PATH})(dragged ? '{OVERLAY}' : sel);
+}}"""
+# The opacity of run 1's committed path on the plane.
+JS_PLANE_OPACITY = """(sel) => document.querySelector(sel)._fullData.find(
+    t => (t.legendgroup || '').startsWith('run-') && t.mode === 'lines').opacity"""
 # From now on, on every painted frame: run 1's drawn path (JS_PATH) and run `run`'s badge, kept
 # as sets of distinct values, and the path redraws counted by the view.
 JS_WATCH = f"""([sel, run]) => {{
-    const read = {JS_PATH};
+    const read = {JS_SHOWN_PATH};
     const badge = document.querySelector(`.dl-rate-row[data-run="${{run}}"] .dl-badge`);
     const watch = window.__watch = {{
         paths: new Set(), badges: new Set(),
@@ -112,9 +122,13 @@ def test_dragging_the_rate_redraws_the_path_before_release(page) -> None:
     assert link_rate(page) is None, "nothing is committed before release"
     assert seen["paths"] >= 3, f"the path was redrawn from the family while dragging: {seen}"
     assert seen["updates"] >= seen["paths"] - 1, seen
-    assert page.evaluate(JS_PATH, GRAPH) != path_before
+    assert page.evaluate(JS_SHOWN_PATH, GRAPH) != path_before
+    assert page.evaluate(JS_PLANE_OPACITY, GRAPH) < 0.5, "the committed path is dimmed meanwhile"
     assert len(seen["badges"]) >= 2 and badge.inner_text() != badge_before, seen
     release_and_wait_for_the_commit(page)
+    assert page.evaluate(f"() => document.querySelector('{OVERLAY}')._fullData.length") == 0
+    assert page.evaluate(JS_PLANE_OPACITY, GRAPH) == 1, "the committed path is whole again"
+    assert page.evaluate(JS_PATH, GRAPH) != path_before
 
 
 def test_release_commits_the_rate_to_the_link_the_entry_and_the_status(page) -> None:

@@ -1,0 +1,242 @@
+"""The race's live view: contour, paths, metric curves, Play / Pause and a learning-rate scrub
+per run, drawn by plotly.js in the browser (app/static/descent-live*.js).
+
+What changes is shipped apart from what does not. Each payload (the surface layer, a run, a
+run's learning-rate family, the metrics layout) goes to the page in its own small "blob"
+component under an id that hashes its content; Streamlit does not resend an element the browser
+already holds (its message cache, for elements ≥ `global.minCachedMessageSize`), so a committed
+learning-rate change ships the changed run and a few kilobytes, not the surface again. The view
+component's own data only names the ids it draws.
+
+While a rate slider is dragged, the browser swaps the run for the member of its family
+(`optimizers.family`: the same configuration at ~70 rates, one vmapped engine call) nearest the
+slider; on release the member's rate is committed through `on_rate_change`, exactly as a typed
+rate. Clicks on the contour (`on_start_change`) and the step slider (`on_step_change`) arrive
+the same way, as trigger values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+import numpy as np
+import streamlit as st
+
+from app import compute, figures, lessons
+from app.assets import ensure_plotly_asset
+from app.controls import RunSetup, classroom
+from app.live.component import blob_component, view_component
+from app.live.payloads import (
+    Blob,
+    blob,
+    family_blob,
+    family_refusal,
+    outcome_words,
+    run_layer,
+    split_metrics,
+    surface_blob,
+)
+from app.state import OPTIMIZERS, START_LIMIT, coerce, run_key
+from optimizers import family
+from optimizers.engine import RunConfig, Trajectory
+from surfaces.formula import without_float_noise
+
+KEY = "live"
+STEP_SEQ = "_live_step_seq"  # session key: the latest step request the server has seen
+FRAMES = figures.MAX_FRAMES
+
+
+# The window of rates each run's slider spans, kept per run in the session until a committed
+# rate comes near one of its ends.
+
+
+def _anchor_key(run_id: int) -> str:
+    return f"_live_anchor{run_id}"
+
+
+def _rates(run_id: int, config: RunConfig, lr: float, critical: float | None) -> np.ndarray:
+    spec = OPTIMIZERS[config.optimizer].lr
+    anchor = st.session_state.get(_anchor_key(run_id))
+    anchor = anchor if isinstance(anchor, float) and anchor > 0 else lr
+    rates = family.window(anchor, spec.low, spec.high, critical)
+    if not family.holds(rates, lr) and anchor != lr:
+        anchor, rates = lr, family.window(lr, spec.low, spec.high, critical)
+    st.session_state[_anchor_key(run_id)] = anchor
+    return rates
+
+
+class _Control(NamedTuple):
+    control: dict[str, Any]
+    family: Blob | None
+
+
+def _control(setup: RunSetup, trajectory: Trajectory, color: str, minimum: float | None):
+    config = setup.config
+    assert config is not None
+    lr = float(config.lr if config.lr is not None else OPTIMIZERS[config.optimizer].lr.default)
+    threshold = compute.threshold(config)
+    critical = None
+    if threshold is not None:
+        short = threshold.label.split("=")[0].split("≈")[0].strip()
+        critical = {"label": threshold.label, "short": short, "value": threshold.value}
+    words, tone = outcome_words(trajectory)
+    control = {
+        "run": setup.run_id,
+        "label": setup.label,
+        "color": color,
+        "mode": classroom().mode("lr"),
+        "rate": lr,
+        "critical": critical,
+        "words": words,
+        "tone": tone,
+        "family": None,
+        "index": 0,
+        "exact": False,
+        "note": None,
+    }
+    if control["mode"] == "hide":
+        return _Control(control, None)
+    rates = _rates(setup.run_id, config, lr, threshold.value if threshold else None)
+    key = compute.config_key(replace(config, lr=None))
+    refusal = family_refusal(key, tuple(float(r) for r in rates))
+    if refusal is not None:
+        control["note"] = f"No live scrub for this run: {refusal}"
+        return _Control(control, None)
+    try:
+        made = Blob(*family_blob(key, tuple(float(r) for r in rates), minimum))
+    except ValueError as error:
+        control["note"] = f"No live scrub for this run: {error}"
+        return _Control(control, None)
+    index = family.nearest(rates, lr)
+    exact = math.isclose(float(rates[index]), lr, rel_tol=1e-9)
+    control |= {"family": made.id, "index": index, "exact": exact}
+    return _Control(control, made)
+
+
+# Callbacks: each reads its trigger value once, in the rerun it causes.
+
+
+def _trigger(name: str) -> dict[str, Any] | None:
+    """The trigger's value when it is an object (anything else from the page is ignored)."""
+    state: Any = st.session_state.get(KEY)
+    value = state.get(name) if hasattr(state, "get") else None
+    return value if isinstance(value, dict) else None
+
+
+def _finite(value: Any) -> float | None:
+    """`value` as a float when it is a finite JSON number (not a bool); None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def on_rate() -> None:
+    """A released rate slider: run `run`'s η₀ becomes `value` (unless locked or hidden)."""
+    value = _trigger("rate")
+    if classroom().mode("lr") != "show" or value is None:
+        return
+    run, rate = value.get("run"), _finite(value.get("value"))
+    if type(run) is not int or run not in st.session_state.get("run_ids", [1]) or rate is None:
+        return
+    spec = OPTIMIZERS.get(st.session_state.get(run_key(run, "optimizer"), ""), None)
+    if spec is None or not spec.lr.low <= rate <= spec.lr.high:
+        return
+    st.session_state[run_key(run, "lr")] = rate
+    st.session_state[run_key(run, "lr_log")] = rate
+
+
+def on_start() -> None:
+    """A click on the contour: every run starts there (unless the start is hidden or locked)."""
+    value = _trigger("start")
+    if classroom().mode("start") != "show" or value is None:
+        return
+    point = []
+    for name in ("x", "y"):
+        v = _finite(value.get(name))
+        if v is None:
+            return
+        point.append(coerce(float(f"{v:.4g}"), 0.0, -START_LIMIT, START_LIMIT, "number"))
+    st.session_state["x0"], st.session_state["y0"] = (without_float_noise(v) for v in point)
+
+
+def on_step() -> None:
+    """The live view's step slider, its keys or Pause: the inspector shows that step.
+
+    The request's `seq` (increasing in the browser) is echoed back as `step_seq`, so the view
+    tells a rerun that has seen its latest step from one that was already on its way."""
+    value = _trigger("step")
+    if value is None:
+        return
+    seq = _finite(value.get("seq"))
+    if seq is not None:
+        st.session_state[STEP_SEQ] = seq
+    if classroom().mode("inspector") == "lock":
+        return
+    step = value.get("step")
+    if type(step) is int and step >= 0:
+        st.session_state["inspect_step"] = step
+
+
+# The view.
+
+
+def show(
+    surface: compute.SurfaceRef,
+    params: compute.Items,
+    show_field: bool,
+    setups: Sequence[RunSetup],
+    drawn: compute.RunsKey,
+    step: int,
+    lesson: dict[str, object] | None = None,
+    present: bool = False,
+) -> None:
+    """Mount the live view of the drawn runs (`drawn[i]` is the configuration, label and colour
+    of the i-th run of `setups` that has a configuration and ran), with the open lesson's text
+    (`lessons.lesson_text`) beside the picture."""
+    ensure_plotly_asset()
+    surface_part = surface_blob(surface, params, show_field)
+    by_key = {compute.config_key(s.config): s for s in setups if s.config is not None}
+    runs: list[Blob] = []
+    controls: list[dict] = []
+    families: list[Blob] = []
+    the_surface = compute.surface_of(surface)
+    minimum = the_surface.minimum_value(dict(params))
+    metric_traces, metrics_layer = split_metrics(compute.metrics_figure(drawn, step), len(drawn))
+    box = tuple(the_surface.box)
+    for index, (key, label, color) in enumerate(drawn):
+        layer = run_layer(key, label, color, index, box, step or None)  # 0: no arrows
+        runs.append(blob(layer | {"metrics": metric_traces[index]}))
+        made = _control(by_key[key], compute.run(key)[0], color, minimum)
+        controls.append(made.control)
+        if made.family is not None:
+            families.append(made.family)
+    metrics = blob(metrics_layer)
+    for slot, part in (
+        [("surface", surface_part), ("metrics", metrics)]
+        + [(f"run{i}", b) for i, b in enumerate(runs)]
+        + [(f"family{i}", b) for i, b in enumerate(families)]
+    ):
+        blob_component(data={"id": part.id, "payload": part.payload}, key=f"{KEY}-{slot}")
+    view_component(
+        data={
+            "surface": surface_part.id,
+            "metrics": metrics.id,
+            "runs": [b.id for b in runs],
+            "controls": controls,
+            "start": classroom().mode("start") == "show",
+            "step": step,
+            "step_seq": st.session_state.get(STEP_SEQ, 0),
+            "frames": FRAMES,
+            "frame_ms": figures.FRAME_MS,
+            "lesson": lesson,
+            "present": present,
+        },
+        key=KEY,
+        on_close_change=lessons.close_lesson,
+        on_rate_change=on_rate,
+        on_start_change=on_start,
+        on_step_change=on_step,
+    )

@@ -1,0 +1,1 @@
+"""Generic building blocks of every package: parameter specs, registry tables, compiled caches."""
