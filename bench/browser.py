@@ -25,7 +25,7 @@ from typing import TypedDict
 
 from playwright.sync_api import Page, ViewportSize, sync_playwright
 
-from tests.programs import CHROMIUM_ARGS, SERVE, streamlit_server
+from tests.programs import CHROMIUM_ARGS, JS_IDLE, SERVE, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).with_name("results.json")
@@ -51,11 +51,6 @@ TARGETS: dict[str, float] = {  # issue 12
     "compilations": 0,
 }
 JS_REVISION = "() => (document.querySelector('.dl-live') || {dataset: {}}).dataset.revision || ''"
-JS_IDLE = """() => {
-    const app = document.querySelector('[data-testid=stApp]');
-    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid=stMain] [data-stale=true]');
-}"""
 
 
 class Counter:

@@ -6,7 +6,8 @@ The family's rates are log-spaced over a window around an anchor rate,
 
 (rounded to three significant digits, so that a rate picked from the family is a short link
 value), plus a few rates just around the rule's critical rate when the window holds one, where
-"converges" turns into "diverges". The whole family runs as one vmapped engine call.
+"converges" turns into "diverges". The whole family runs as one batched engine call
+(`run_batch`: one compiled program).
 """
 
 from __future__ import annotations

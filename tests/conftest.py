@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import jax
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from common.runtime import configure_jax
 from tests.programs import CHROMIUM_ARGS, missing
@@ -46,6 +47,25 @@ def compiles() -> Iterator[CompileCounter]:
         yield _COUNTER
     finally:
         _COUNTER.active = False
+
+
+# The Streamlit page in AppTest, for the page's tests (built on demand: page_tools imports the app).
+
+
+@pytest.fixture(name="page")
+def page_as_it_opens() -> AppTest:
+    """The page as it opens (`tests.page_tools.default_page`)."""
+    from tests.page_tools import default_page
+
+    return default_page()
+
+
+@pytest.fixture(name="short")
+def page_with_short_runs() -> AppTest:
+    """The page with SHORT steps (`tests.page_tools.short_page`)."""
+    from tests.page_tools import short_page
+
+    return short_page()
 
 
 # Programs the browser and deployment tests need.

@@ -79,6 +79,15 @@ def metric_trace(at: AppTest, index: int, metric: str) -> dict[str, Any]:
     return trace
 
 
+def add_run(at: AppTest, optimizer: str | None = None) -> None:
+    """Press "add run" and let the page settle; with `optimizer`, switch the new run to it."""
+    at.button(key="add_run").click()
+    settle(at)
+    if optimizer is not None:
+        at.selectbox(key=f"run{at.session_state['run_ids'][-1]}_optimizer").set_value(optimizer)
+        settle(at)
+
+
 def set_param(at: AppTest, spec: Any, key: str, value: float, kind: str | None = None) -> None:
     """Move the widget `controls.param_widget` drew for `spec` to `value`."""
     kind = kind or state.widget_kind(spec)

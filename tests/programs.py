@@ -31,6 +31,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Playwright `wait_for_function` body: the Streamlit script has finished its run and nothing on
+# the page is still drawn stale (greyed out while a rerun is pending).
+JS_IDLE = """() => {
+    const app = document.querySelector('[data-testid=stApp]');
+    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-testid=stMain] [data-stale=true]');
+}"""
 
 
 def missing(message: str) -> None:

@@ -27,18 +27,12 @@ from tests.page_tools import (
     contour,
     decode,
     default_config,
-    default_page,
     latex,
     lower_lr,
     other_value,
     set_param,
     settle,
-    short_page,
 )
-
-page = pytest.fixture(default_page, name="page")
-short = pytest.fixture(short_page, name="short")
-
 
 # The page as it opens.
 

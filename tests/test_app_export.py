@@ -8,16 +8,11 @@ import json
 import time
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import export
 from optimizers import report
 from optimizers.engine import RunConfig, run
-from tests.page_tools import default_page
-
-page = pytest.fixture(default_page, name="page")
-
 
 # Exports.
 

@@ -21,20 +21,15 @@ from surfaces.registry import regression_data
 from tests.apptest_tools import fresh, trigger
 from tests.page_tools import (
     SHORT,
+    add_run,
     check_run,
     contour,
     decode,
     default_config,
-    default_page,
     metrics,
     settle,
-    short_page,
     trace_xy,
 )
-
-page = pytest.fixture(default_page, name="page")
-short = pytest.fixture(short_page, name="short")
-
 
 # Divergence, runs, the start-point click.
 
@@ -64,10 +59,8 @@ def test_below_the_critical_rate_the_hint_says_stable(page: AppTest) -> None:
 
 def test_add_duplicate_and_remove_runs(short: AppTest) -> None:
     page = short
-    page.button(key="add_run").click()
-    settle(page)
-    page.button(key="add_run").click()
-    settle(page)
+    add_run(page)
+    add_run(page)
     assert page.session_state["run_ids"] == [1, 2, 3]
     assert page.selectbox(key="run2_optimizer").value == state.DEFAULT_OPTIMIZERS[2]
     assert page.selectbox(key="run3_optimizer").value == state.DEFAULT_OPTIMIZERS[3]
@@ -95,8 +88,7 @@ def test_add_duplicate_and_remove_runs(short: AppTest) -> None:
 
 def test_six_runs_at_most_and_one_at_least() -> None:
     page = fresh(steps=10, run_ids=[1, 2, 3, 4, 5])
-    page.button(key="add_run").click()
-    settle(page)
+    add_run(page)
     assert page.session_state["run_ids"] == [1, 2, 3, 4, 5, 6]
     assert page.button(key="add_run").disabled and page.button(key="run1_duplicate").disabled
     assert len(contour(page)["data"]) == figures.FIRST_RUN_TRACE + 6 * figures.TRACES_PER_RUN + 1
@@ -110,10 +102,7 @@ def test_six_runs_at_most_and_one_at_least() -> None:
 
 def test_same_optimizer_at_two_learning_rates(short: AppTest) -> None:
     page = short
-    page.button(key="add_run").click()
-    settle(page)
-    page.selectbox(key="run2_optimizer").set_value("gd")
-    settle(page)
+    add_run(page, "gd")
     page.select_slider(key="run2_lr_log").set_value(0.05)
     settle(page)
     slow = check_run(page, 0, 2, default_config(lr=0.01))
@@ -133,8 +122,7 @@ def click(at: AppTest, x: float, y: float) -> None:
 
 def test_a_click_on_the_contour_moves_every_run_to_start_there(short: AppTest) -> None:
     page = short
-    page.button(key="add_run").click()
-    settle(page)
+    add_run(page)
     click(page, 1.5, -1.0)
     settle(page)
     assert (page.number_input(key="x0").value, page.number_input(key="y0").value) == (1.5, -1.0)
@@ -151,10 +139,7 @@ def test_a_click_on_the_contour_moves_every_run_to_start_there(short: AppTest) -
 
 def test_inspector_shows_each_run_at_the_chosen_step(short: AppTest) -> None:
     page = short
-    page.button(key="add_run").click()
-    settle(page)
-    page.selectbox(key="run2_optimizer").set_value("adam")
-    settle(page)
+    add_run(page, "adam")
     page.number_input(key="run1_lr").set_value(0.5)  # run 1 diverges within a few steps
     page.slider(key="inspect_step").set_value(20)
     settle(page)
@@ -222,8 +207,7 @@ def test_a_backend_error_is_reported_and_the_other_runs_carry_on(
     short: AppTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     page = short
-    page.button(key="add_run").click()
-    settle(page)
+    add_run(page)
     real = controls.runs.plan
 
     def picky(config: RunConfig) -> Any:

@@ -9,7 +9,7 @@ learning-rate change ships the changed run and a few kilobytes, not the surface 
 component's own data only names the ids it draws.
 
 While a rate slider is dragged, the browser swaps the run for the member of its family
-(`optimizers.family`: the same configuration at ~70 rates, one vmapped engine call) nearest the
+(`optimizers.family`: the same configuration at ~70 rates, one batched engine call) nearest the
 slider; on release the member's rate is committed through `on_rate_change`, exactly as a typed
 rate. Clicks on the contour (`on_start_change`) and the step slider (`on_step_change`) arrive
 the same way, as trigger values.

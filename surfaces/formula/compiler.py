@@ -10,22 +10,10 @@ import jax
 import jax.numpy as jnp
 
 from surfaces.base import LossFn
+from surfaces.formula import syntax
 from surfaces.formula.parser import parse
 from surfaces.formula.render import canonical, latex
-from surfaces.formula.syntax import (
-    CONSTANTS,
-    FUNCTIONS,
-    MAX_INTEGER_POWER,
-    MAX_LENGTH,
-    VARIADIC,
-    Binary,
-    Call,
-    Constant,
-    Negate,
-    Node,
-    Number,
-    Variable,
-)
+from surfaces.formula.syntax import Binary, Call, Constant, Negate, Node, Number, Variable
 
 Evaluator = Callable[[jax.Array, jax.Array], jax.Array]
 
@@ -35,7 +23,11 @@ def _integer_exponent(node: Node) -> int | None:
     sign = 1
     if isinstance(node, Negate):
         node, sign = node.operand, -1
-    if isinstance(node, Number) and node.value.is_integer() and node.value <= MAX_INTEGER_POWER:
+    if (
+        isinstance(node, Number)
+        and node.value.is_integer()
+        and node.value <= syntax.MAX_INTEGER_POWER
+    ):
         return sign * int(node.value)
     return None
 
@@ -65,7 +57,7 @@ def _chain(node: Binary) -> tuple[Node, list[tuple[str, Node]]]:
 def _evaluator(node: Node) -> Evaluator:
     """A function (x, y) ↦ value built from jnp operations only."""
     if isinstance(node, Number | Constant):
-        value = node.value if isinstance(node, Number) else CONSTANTS[node.name]
+        value = node.value if isinstance(node, Number) else syntax.CONSTANTS[node.name]
         return lambda x, y: jnp.full_like(x, value)
     if isinstance(node, Variable):
         return (lambda x, y: x) if node.name == "x" else (lambda x, y: y)
@@ -74,10 +66,10 @@ def _evaluator(node: Node) -> Evaluator:
         return lambda x, y: -inner(x, y)
     if isinstance(node, Call):
         args = [_evaluator(a) for a in node.args]
-        if node.name in FUNCTIONS:
-            function, (arg,) = FUNCTIONS[node.name][0], args
+        if node.name in syntax.FUNCTIONS:
+            function, (arg,) = syntax.FUNCTIONS[node.name][0], args
             return lambda x, y: function(arg(x, y))
-        reduce = VARIADIC[node.name][0]
+        reduce = syntax.VARIADIC[node.name][0]
         return lambda x, y: functools.reduce(reduce, (a(x, y) for a in args))
     if node.op == "^":
         base = _evaluator(node.left)
@@ -109,7 +101,7 @@ class Formula:
     fn: LossFn
 
 
-def compile_formula(text: str, limit: int | None = MAX_LENGTH) -> Formula:
+def compile_formula(text: str, limit: int | None = syntax.MAX_LENGTH) -> Formula:
     """Parse `text` (FormulaError when refused; `limit` as in `parse`) and build
     f(w, params) = formula(w[0], w[1]).
 

@@ -33,29 +33,13 @@ or NaN at run time, which the engine reports as a diverged run.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Literal, NamedTuple
 
-from surfaces.formula.syntax import (
-    ALLOWED_NAMES,
-    CONSTANTS,
-    FUNCTIONS,
-    MAX_DEPTH,
-    MAX_LENGTH,
-    MAX_NUMBER,
-    MAX_NUMBER_CHARS,
-    VARIABLES,
-    VARIADIC,
-    Binary,
-    Call,
-    Constant,
-    FormulaError,
-    Negate,
-    Node,
-    Number,
-    Variable,
-)
+from surfaces.formula import syntax
+from surfaces.formula.syntax import Binary, Call, Constant, FormulaError, Negate, Number, Variable
 
-_ALLOWED = ", ".join(ALLOWED_NAMES)
+_ALLOWED = ", ".join(syntax.ALLOWED_NAMES)
 # Tokens.
 
 TokenKind = Literal["number", "name", "op", "end", "bad"]
@@ -88,7 +72,7 @@ def _show(text: str, limit: int = 24) -> str:
     return repr(shown)
 
 
-def _scan(text: str, limit: int | None = MAX_LENGTH) -> list[Token]:
+def _scan(text: str, limit: int | None = syntax.MAX_LENGTH) -> list[Token]:
     """The tokens of `text`, ending with an "end" token, or with a "bad" token whose text is
     the message for the first character no token can start with (the parser raises it when it
     gets there, so that problems are reported in reading order). The length `limit` applies to
@@ -97,8 +81,8 @@ def _scan(text: str, limit: int | None = MAX_LENGTH) -> list[Token]:
         raise FormulaError(f"a formula must be text, got {type(text).__name__}", 1)
     if limit is not None and len(text) > limit:
         raise FormulaError(
-            f"the formula is {len(text)} characters long; the limit is {MAX_LENGTH}",
-            MAX_LENGTH + 1,
+            f"the formula is {len(text)} characters long; the limit is {syntax.MAX_LENGTH}",
+            syntax.MAX_LENGTH + 1,
         )
     tokens: list[Token] = []
     i = 0
@@ -133,17 +117,17 @@ def _scan(text: str, limit: int | None = MAX_LENGTH) -> list[Token]:
 
 
 def _number(token: Token) -> Number:
-    if len(token.text) > MAX_NUMBER_CHARS:
+    if len(token.text) > syntax.MAX_NUMBER_CHARS:
         raise FormulaError(
             f"the number {_show(token.text)} at character {token.position} is too long "
-            f"(at most {MAX_NUMBER_CHARS} characters)",
+            f"(at most {syntax.MAX_NUMBER_CHARS} characters)",
             token.position,
         )
     value = float(token.text)  # the regex admits only plain decimal literals
-    if not value <= MAX_NUMBER:
+    if not value <= syntax.MAX_NUMBER:
         raise FormulaError(
             f"the number {_show(token.text)} at character {token.position} is too large "
-            f"(at most {MAX_NUMBER:g})",
+            f"(at most {syntax.MAX_NUMBER:g})",
             token.position,
         )
     return Number(value)
@@ -183,9 +167,9 @@ class _Parser:
 
     def enter(self, token: Token) -> None:
         self.depth += 1
-        if self.depth > MAX_DEPTH:
+        if self.depth > syntax.MAX_DEPTH:
             raise self.fail(
-                f"the formula nests deeper than {MAX_DEPTH} levels at character "
+                f"the formula nests deeper than {syntax.MAX_DEPTH} levels at character "
                 f"{token.position} (parentheses, functions, signs and powers each add one)",
                 token,
             )
@@ -193,7 +177,7 @@ class _Parser:
     def leave(self) -> None:
         self.depth -= 1
 
-    def parse(self) -> Node:
+    def parse(self) -> syntax.Node:
         if self.token.kind == "end":
             raise self.fail("the formula is empty; type an expression in x and y, e.g. x^2 + y^2")
         node = self.expression()
@@ -218,21 +202,24 @@ class _Parser:
             )
         return self.fail(f"unexpected {self.describe(token)}")
 
-    def expression(self) -> Node:
-        node = self.term()
-        while self.at("+", "-"):
+    def left_associative(
+        self, ops: tuple[str, ...], operand: Callable[[], syntax.Node]
+    ) -> syntax.Node:
+        """One precedence level: operands joined by any of `ops`, grouped from the left
+        (a − b − c is (a − b) − c)."""
+        node = operand()
+        while self.at(*ops):
             op = self.advance().text
-            node = Binary(op, node, self.term())
+            node = Binary(op, node, operand())
         return node
 
-    def term(self) -> Node:
-        node = self.unary()
-        while self.at("*", "/"):
-            op = self.advance().text
-            node = Binary(op, node, self.unary())
-        return node
+    def expression(self) -> syntax.Node:
+        return self.left_associative(("+", "-"), self.term)
 
-    def unary(self) -> Node:
+    def term(self) -> syntax.Node:
+        return self.left_associative(("*", "/"), self.unary)
+
+    def unary(self) -> syntax.Node:
         if self.at("+", "-"):
             sign = self.advance()
             self.enter(sign)
@@ -241,7 +228,7 @@ class _Parser:
             return Negate(operand) if sign.text == "-" else operand
         return self.power()
 
-    def power(self) -> Node:
+    def power(self) -> syntax.Node:
         base = self.atom()
         if self.at("^", "**"):
             caret = self.advance()
@@ -251,7 +238,7 @@ class _Parser:
             return Binary("^", base, exponent)
         return base
 
-    def atom(self) -> Node:
+    def atom(self) -> syntax.Node:
         token = self.token
         if token.kind == "number":
             self.advance()
@@ -282,14 +269,14 @@ class _Parser:
             )
         raise self.unexpected()
 
-    def name(self) -> Node:
+    def name(self) -> syntax.Node:
         token = self.advance()
         name = token.text
-        if name in VARIABLES:
+        if name in syntax.VARIABLES:
             return Variable(name)
-        if name in CONSTANTS:
+        if name in syntax.CONSTANTS:
             return Constant(name)
-        if name in FUNCTIONS or name in VARIADIC:
+        if name in syntax.FUNCTIONS or name in syntax.VARIADIC:
             return self.call(token)
         hint = ""
         if len(name) > 1 and all(c in "xy" for c in name):
@@ -315,13 +302,13 @@ class _Parser:
             args.append(self.expression())
         self.expect_close(opening)
         self.leave()
-        if name in FUNCTIONS and len(args) != 1:
+        if name in syntax.FUNCTIONS and len(args) != 1:
             raise self.fail(
                 f"the function {name!r} at character {token.position} takes one argument, "
                 f"got {len(args)}",
                 token,
             )
-        if name in VARIADIC and len(args) < 2:
+        if name in syntax.VARIADIC and len(args) < 2:
             raise self.fail(
                 f"the function {name!r} at character {token.position} takes two or more "
                 "arguments separated by commas",
@@ -330,7 +317,7 @@ class _Parser:
         return Call(name, tuple(args))
 
 
-def parse(text: str, limit: int | None = MAX_LENGTH) -> Node:
+def parse(text: str, limit: int | None = syntax.MAX_LENGTH) -> syntax.Node:
     """The tree of a formula in x and y, read by the whitelist grammar of this module.
 
     Args:

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from surfaces.formula.syntax import (
-    FUNCTIONS,
-    VARIADIC,
-    Binary,
-    Call,
-    Constant,
-    Negate,
-    Node,
-    Number,
-    Variable,
-)
+from surfaces.formula import syntax
+from surfaces.formula.syntax import Binary, Call, Constant, Negate, Node, Number, Variable
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "^": 4}
 _NEGATE, _ATOM = 3, 5
@@ -79,7 +70,11 @@ def latex(node: Node) -> str:
             return rf"\sqrt{{{args}}}"
         if node.name == "abs":
             return rf"\left|{args}\right|"
-        operator = FUNCTIONS[node.name][1] if node.name in FUNCTIONS else VARIADIC[node.name][1]
+        operator = (
+            syntax.FUNCTIONS[node.name][1]
+            if node.name in syntax.FUNCTIONS
+            else syntax.VARIADIC[node.name][1]
+        )
         return rf"{operator}\left({args}\right)"
     if isinstance(node, Negate):
         inner = latex(node.operand)

@@ -35,6 +35,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from app.figures import MAX_FRAMES
+from tests.programs import JS_IDLE
 
 # One worker runs every browser test, so they share one server and one Chromium.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -85,11 +86,6 @@ JS_PLAYED = """() => {
 JS_SLIDER = """(sel) => {
     const s = document.querySelector(sel)._fullLayout.sliders[0];
     return [s.active, s.steps.length];
-}"""
-JS_IDLE = """() => {
-    const app = document.querySelector('[data-testid=stApp]');
-    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid=stMain] [data-stale=true]');
 }"""
 # The plane's point farthest (on the screen) from every drawn marker and path, on a grid inside
 # the inner 80 % of the axes, with the plot scrolled into the middle of the window: the whole

@@ -11,16 +11,12 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from tests.browser.conftest import record_errors
+from tests.programs import JS_IDLE
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 TIMEOUT_MS = 60_000
 DRAWN = "() => !!document.querySelector('.dl-live[data-revision] .dl-plane .main-svg')"
-JS_IDLE = """() => {
-    const app = document.querySelector('[data-testid=stApp]');
-    return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid=stMain] [data-stale=true]');
-}"""
 LESSON = "/?v=1&lesson=warmup&run1_optimizer=rmsprop&run1_lr=0.3"
 
 

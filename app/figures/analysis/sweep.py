@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.figures.analysis.parts import DIVERGED_COLOR, add_threshold_line, chart_layout, loss_axis
 from app.figures.style import PALETTE
 from optimizers.analysis import Sweep
+
+_HOVER = "η = %{x:.4g}<br>%{y:.4g}<extra>%{fullData.name}</extra>"
+
+
+def _add_against_lr(
+    fig: go.Figure, sweep: Sweep, values: np.ndarray, kept: np.ndarray, row: int, **style: Any
+) -> None:
+    """One trace of `values` against the sweep's rates, at the points `kept`, in subplot `row`:
+    η on hover and as customdata (which a click on the point hands back); `style` is the
+    trace's name and look."""
+    lrs = sweep.lrs[kept]
+    fig.add_scatter(
+        x=lrs,
+        y=values[kept],
+        customdata=lrs[:, None],
+        hovertemplate=_HOVER,
+        row=row,
+        col=1,
+        **style,
+    )
 
 
 def sweep_figure(sweep: Sweep, current_lr: float | None = None) -> go.Figure:
@@ -17,7 +40,6 @@ def sweep_figure(sweep: Sweep, current_lr: float | None = None) -> go.Figure:
     diverged = sweep.diverged_step >= 0
     converged = sweep.converged_step >= 0
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05)
-    hover = "η = %{x:.4g}<br>%{y:.4g}<extra>%{fullData.name}</extra>"
     stable = ~diverged
     rows = (
         ("final loss", sweep.final_loss, stable, PALETTE[0], 1),
@@ -25,36 +47,23 @@ def sweep_figure(sweep: Sweep, current_lr: float | None = None) -> go.Figure:
         ("steps to converge", sweep.converged_step.astype(float), converged, PALETTE[2], 3),
     )
     for name, values, kept, color, row in rows:
-        lrs = sweep.lrs[kept]
-        fig.add_scatter(
-            x=lrs,
-            y=values[kept],
-            customdata=lrs[:, None],
-            mode="lines+markers",
-            name=name,
-            line={"color": color, "width": 1.2},
-            marker={"color": color, "size": 4},
-            hovertemplate=hover,
-            row=row,
-            col=1,
-        )
+        style = {"line": {"color": color, "width": 1.2}, "marker": {"color": color, "size": 4}}
+        _add_against_lr(fig, sweep, values, kept, row, name=name, mode="lines+markers", **style)
     for name, values, row in (
         ("diverged (best loss before)", sweep.best_loss, 2),
         ("diverged (step it escaped)", sweep.diverged_step.astype(float), 3),
     ):
-        lrs = sweep.lrs[diverged]
-        fig.add_scatter(
-            x=lrs,
-            y=values[diverged],
-            customdata=lrs[:, None],
-            mode="markers",
+        _add_against_lr(
+            fig,
+            sweep,
+            values,
+            diverged,
+            row,
             name=name,
+            mode="markers",
             legendgroup="diverged",
             showlegend=row == 2,
             marker={"symbol": "x-thin", "size": 7, "color": DIVERGED_COLOR, "line": {"width": 1.5}},
-            hovertemplate=hover,
-            row=row,
-            col=1,
         )
     if sweep.boundary is not None:
         fig.add_vrect(
