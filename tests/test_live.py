@@ -234,6 +234,18 @@ def test_an_open_lesson_is_shown_beside_the_picture_and_closes_by_its_trigger() 
     assert live_view(at)["view"]["lesson"] is None and "lesson" not in address(at)
 
 
+def test_the_plane_shares_its_points_among_many_runs() -> None:
+    assert [figures.live_path_points(n) for n in (1, 3, 4, 6)] == [800, 800, 600, 400]
+    trajectory = run(RunConfig(surface="rosenbrock", optimizer="gd", lr=1e-3, steps=2000))
+    view = figures.RunView("1: GD", figures.PALETTE[0], trajectory, "")
+    drawn = {}
+    for points in (800, 400):
+        layer = figures.live_run(view, 0, SURFACES["rosenbrock"].box, path_points=points)
+        drawn[points] = len(decode(layer.plane[0]["x"]))
+        assert points / 2 < drawn[points] <= points, drawn  # steps and arc length share them
+    assert drawn[400] < drawn[800]
+
+
 def test_sams_adversarial_points_are_drawn_with_its_run() -> None:
     config = RunConfig(surface="rosenbrock", optimizer="sam", lr=1e-4, steps=40)
     trajectory = run(config)

@@ -28,10 +28,12 @@ from app.figures.contour import (
 from app.figures.data_panel import FitLine, data_panel_figure, fit_lines
 from app.figures.geometry import (
     FRAME_PATH_POINTS,
+    LIVE_PATH_POINTS,
     RunGeometry,
     clipped,
     grown,
     in_view,
+    live_path_points,
     path_indices,
 )
 from app.figures.live_plane import RunLayer, SurfaceLayerView, live_run, live_surface
@@ -83,6 +85,7 @@ __all__ = [
     "HEADROOM_DECADES",
     "IMAGE_PIXELS",
     "LIFT_3D",
+    "LIVE_PATH_POINTS",
     "LOG_TICKS",
     "LOSS_FLOOR",
     "MAX_ASPECT",
@@ -119,6 +122,7 @@ __all__ = [
     "floored_log_axis",
     "grown",
     "in_view",
+    "live_path_points",
     "live_run",
     "live_surface",
     "metrics_figure",

@@ -15,6 +15,15 @@ from optimizers.engine import Trajectory
 FRAME_PATH_POINTS = 200  # a path in an intermediate frame is sampled down to this many points
 PATH_POINTS = 2000  # the full path (initial view and last frame) is sampled down to this many
 LIVE_PATH_POINTS = 800  # … on the live plane, where plotly.js redraws paths while a rate is dragged
+LIVE_PLANE_POINTS = 2400  # … and all runs' paths on it together (software raster repaints them)
+
+
+def live_path_points(runs: int) -> int:
+    """Points per path on the live plane with `runs` runs: LIVE_PATH_POINTS each up to three
+    runs, then LIVE_PLANE_POINTS shared (400 each for six)."""
+    return min(LIVE_PATH_POINTS, LIVE_PLANE_POINTS // max(runs, 1))
+
+
 CLIP_MARGIN = 0.05  # paths are clipped to the view box grown by this fraction on each side
 
 

@@ -163,10 +163,13 @@ def _step_arrows(run: RunView, index: int, step: int) -> list[dict]:
     ]
 
 
-def live_run(run: RunView, index: int, box: Box, step: int | None = None) -> RunLayer:
-    """Run `index` on the live plane (see `RunLayer`): its points kept in the optimizer's state
-    ("…_point") are drawn with its exit marker, and at an inspected `step` its arrows."""
-    geometry = RunGeometry.of(run.trajectory, box, LIVE_PATH_POINTS)
+def live_run(
+    run: RunView, index: int, box: Box, step: int | None = None, path_points: int = LIVE_PATH_POINTS
+) -> RunLayer:
+    """Run `index` on the live plane (see `RunLayer`), its path sampled to `path_points`: its points
+    kept in the optimizer's state ("…_point") are drawn with its exit marker, and at an
+    inspected `step` its arrows."""
+    geometry = RunGeometry.of(run.trajectory, box, path_points)
     exit_marker, annotations = exit_layers([run], box)
     exit_marker += [
         _state_points(run, index, name, values, box)

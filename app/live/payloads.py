@@ -123,11 +123,18 @@ def split_metrics(figure: Any, count: int) -> tuple[list[list[dict]], dict]:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def run_layer(
-    key: compute.ConfigKey, label: str, color: str, index: int, box: tuple, step: int | None
+    key: compute.ConfigKey,
+    label: str,
+    color: str,
+    index: int,
+    box: tuple,
+    step: int | None,
+    points: int = figures.LIVE_PATH_POINTS,
 ) -> dict:
+    """Run `index` of the live plane, its path sampled to `points` (see `figures.live_run`)."""
     trajectory, sentence = compute.run(key)
     view = figures.RunView(label, color, trajectory, sentence)
-    layer = figures.live_run(view, index, box, step)
+    layer = figures.live_run(view, index, box, step, points)
     return {
         "plane": [_lean(t) for t in layer.plane],
         "exit": layer.exit,

@@ -207,7 +207,8 @@ def show(
     metric_traces, metrics_layer = split_metrics(compute.metrics_figure(drawn, step), len(drawn))
     box = tuple(the_surface.box)
     for index, (key, label, color) in enumerate(drawn):
-        layer = run_layer(key, label, color, index, box, step or None)  # 0: no arrows
+        points = figures.live_path_points(len(drawn))
+        layer = run_layer(key, label, color, index, box, step or None, points)  # 0: no arrows
         runs.append(blob(layer | {"metrics": metric_traces[index]}))
         made = _control(by_key[key], compute.run(key)[0], color, minimum)
         controls.append(made.control)

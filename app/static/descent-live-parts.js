@@ -16,7 +16,6 @@
   const FAST = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
   const CONFIG = { displaylogo: false, responsive: false, doubleClick: "reset", showSendToCloud: false }; // no "Share chart..." upload button
   const OUTCOME_WORDS = ["converges", "diverges", "still moving"];
-  const METRICS_EVERY_MS = 100; // while scrubbing, the curves redraw at most ten times a second
   const OUTCOME_TONES = ["good", "bad", "open"];
 
   function typed(spec) {
@@ -74,5 +73,5 @@
     return node;
   }
 
-  window.DescentLiveParts = { store, BLOB_EVENT, FAST, CONFIG, METRICS_EVERY_MS, typed, format, Family, element };
+  window.DescentLiveParts = { store, BLOB_EVENT, FAST, CONFIG, typed, format, Family, element };
 })();

@@ -1,28 +1,81 @@
 /* Descent Lab's live view, part 2 of 3: the learning-rate scrub (loaded after part 1).
  *
- * One slider per run over its family's rates. While one is dragged, the run's path and marker
- * are drawn on a small transparent figure laid over the plane (same size, margins and axis
- * ranges; clicks pass through to the plane) and its committed path is dimmed: redrawing two
- * traces there costs a few ms, where a transition of the whole plane costs a full layout. The
- * curves follow at most ten times a second. Release commits the member's rate to Python.
+ * One slider per run over its family's rates. While one is dragged, the run's path, marker and
+ * curves are drawn on transparent figures laid over the plane and over the curves (same size,
+ * margins, subplots and axis ranges; clicks pass through) and its committed ones are dimmed:
+ * moving a few traces there costs a few ms, where redrawing the whole plane or all the curves
+ * costs a full layout. Release commits the member's rate to Python.
  */
 (() => {
   "use strict";
-  const { store, FAST, METRICS_EVERY_MS, element, format } = window.DescentLiveParts;
+  const { store, FAST, element, format } = window.DescentLiveParts;
   const OVERLAY_CONFIG = { staticPlot: true, displayModeBar: false };
   const COMMIT_WAIT_MS = 8000; // a commit that draws nothing (refused) gives the plane back
+  const CURVES_EVERY_MS = 40; // the curves follow at most 25 times a second: the path gets the rest
+  const DIMMED = 0.25; // the committed path and curves while another rate is dragged
   const DATA_KEYS = new Set(["x", "y", "x0", "dx", "customdata", "hovertemplate", "text", "meta", "ids"]);
+  const AXIS = /^[xy]axis\d*$/;
 
-  /* A plane trace's look without its data, for the overlay. */
+  /* A trace's look without its data, for an overlay. */
   function drawnStyle(trace) {
-    const look = { hoverinfo: "skip", showlegend: false };
+    const look = {};
     for (const [key, value] of Object.entries(trace)) if (!DATA_KEYS.has(key)) look[key] = value;
-    return { ...look, hoverinfo: "skip", opacity: trace.opacity ?? 1 };
+    return { ...look, hoverinfo: "skip", showlegend: false, opacity: trace.opacity ?? 1 };
+  }
+
+  /* A transparent figure laid over a graph div with the same size, margins, subplots and axis
+     ranges, and nothing drawn but its traces; clicks pass through to the graph below. */
+  class Overlay {
+    constructor(base, div) {
+      this.base = base;
+      this.div = div;
+      this.runs = "";
+    }
+
+    layout() {
+      const full = this.base._fullLayout, size = full._size;
+      const layout = {
+        width: full.width,
+        height: full.height,
+        margin: { l: size.l, r: size.r, t: size.t, b: size.b, pad: 0 },
+        showlegend: false,
+        paper_bgcolor: "rgba(0,0,0,0)",
+        plot_bgcolor: "rgba(0,0,0,0)",
+      };
+      for (const [name, axis] of Object.entries(full)) {
+        if (!AXIS.test(name)) continue;
+        const { type, range, domain, anchor } = axis;
+        layout[name] = { type, range: [...range], domain: [...domain], anchor, visible: false, fixedrange: true };
+      }
+      return layout;
+    }
+
+    /* The draw of `traces` for the scrubbed `runs`: the same runs as drawn move their points
+       (a redraw-less transition); another set lays the overlay out afresh. */
+    drawing(runs, traces) {
+      if (runs === this.runs) {
+        const update = { data: traces.map(({ x, y }) => ({ x, y })), traces: traces.map((_, i) => i) };
+        return () => Plotly.animate(this.div, update, FAST);
+      }
+      return () => {
+        this.runs = runs;
+        return Plotly.react(this.div, traces, this.layout(), OVERLAY_CONFIG);
+      };
+    }
+
+    clear() {
+      this.runs = "";
+      if (this.div.data && this.div.data.length) Plotly.react(this.div, [], this.layout(), OVERLAY_CONFIG);
+    }
   }
 
   class RateScrub {
     /* The learning-rate controls: one slider per run over its family's rates. */
     buildRates(controls) {
+      if (this.dragging) {
+        this.pendingControls = controls; // a slider in the hand is not replaced under it
+        return;
+      }
       const signature = JSON.stringify(controls);
       if (signature === this.ratesSignature) return; // the same sliders: keep them (and focus)
       this.ratesSignature = signature;
@@ -75,9 +128,29 @@
         }
         this.showRate(entry, control.index, control.exact);
         input.addEventListener("focus", () => (this.focusedRun = control.run));
+        input.addEventListener("pointerdown", () => this.holdRates());
         input.addEventListener("input", () => this.scrub(entry, Number(input.value)));
-        input.addEventListener("change", () => this.commit(entry, Number(input.value)));
+        input.addEventListener("change", () => {
+          this.commit(entry, Number(input.value));
+          this.releaseRates();
+        });
       }
+    }
+
+    /* While a slider is held, new sliders wait for its release. */
+    holdRates() {
+      this.dragging = true;
+      for (const name of ["pointerup", "pointercancel"]) {
+        window.addEventListener(name, () => this.releaseRates(), { once: true });
+      }
+    }
+
+    releaseRates() {
+      if (!this.dragging) return;
+      this.dragging = false;
+      const waiting = this.pendingControls;
+      this.pendingControls = null;
+      if (waiting) this.buildRates(waiting);
     }
 
     showRate(entry, k, exact = true) {
@@ -101,70 +174,67 @@
       }
     }
 
-    /* The plane's traces of `run`: its path, then its position marker. */
+    /* The traces of `run` on the plane (its path, then its position marker) and on the
+       curves (one per metric the family holds), as [graph div, trace indices] pairs. */
     runTraces(run) {
       const index = this.data.controls.findIndex((c) => c.run === run);
-      return [this.pathTrace[index], this.pathTrace[index] + 1];
+      const family = this.rateRows.get(run).family;
+      const metrics = Object.keys(family.metrics).map((name) => this.metricIndex.get(`${index}:${name}`));
+      return [
+        [this.plane, [this.pathTrace[index], this.pathTrace[index] + 1]],
+        [this.metrics, metrics.filter((i) => i !== undefined)],
+      ];
     }
 
-    /* Dim a scrubbed run's committed path on the plane (its member is drawn on the overlay). */
+    /* Dim a scrubbed run's committed path and all its curves (its member is drawn on the
+       overlays, with the curves its family holds) through the opacity of their SVG groups,
+       which plotly.js names after each trace's uid: no figure is redrawn, and the next drawing
+       of the figure sets it back. */
     dim(run, on) {
-      const traces = this.runTraces(run);
-      const opacity = traces.map((i) => (on ? 0.25 : this.plane.data[i].opacity ?? 1));
-      return Plotly.restyle(this.plane, { opacity }, traces).catch(() => null);
-    }
-
-    /* The scrubbed runs' members, drawn at most once per animation frame; the overlay and the
-       curves each draw their latest update as soon as their previous one is done, so the path
-       never waits for the curves. */
-    drawScrub() {
-      this.frameRequested = false;
-      const paths = [], metrics = { data: [], traces: [] };
-      for (const [run, k] of this.scrubbing) {
-        const family = this.rateRows.get(run).family;
-        const index = this.data.controls.findIndex((c) => c.run === run);
-        const path = family.path(k);
-        const last = Math.min(family.last[k], family.points - 1);
-        const [line, marker] = this.runTraces(run).map((i) => drawnStyle(this.plane.data[i]));
-        paths.push({ ...line, ...path }, { ...marker, x: [path.x[last]], y: [path.y[last]] });
-        for (const name of Object.keys(family.metrics)) {
-          const trace = this.metricIndex.get(`${index}:${name}`);
-          if (trace === undefined) continue;
-          metrics.data.push({ x: family.metricSteps, y: family.series(name, k) });
-          metrics.traces.push(trace);
+      const [plane, [metrics]] = this.runTraces(run);
+      const index = this.data.controls.findIndex((c) => c.run === run);
+      const curves = metrics.data.flatMap((trace, i) => (trace.meta && trace.meta.run === index ? [i] : []));
+      for (const [gd, traces] of [plane, [metrics, curves]]) {
+        for (const i of traces) {
+          const trace = gd._fullData && gd._fullData[i];
+          const group = trace && gd.querySelector(`.trace${CSS.escape(trace.uid)}`);
+          if (group) group.style.opacity = on ? DIMMED : trace.opacity ?? 1;
         }
       }
-      const layout = this.overlayLayout();
-      this.drawLayer("overlay", () => Plotly.react(this.overlay, paths, layout, OVERLAY_CONFIG), 0, () => (store.pathUpdates += 1));
-      if (metrics.traces.length) this.drawLayer("metrics", () => Plotly.animate(this.metrics, metrics, FAST), METRICS_EVERY_MS);
     }
 
-    /* The overlay's layout: the plane's plot area and axis ranges, nothing drawn but the traces. */
-    overlayLayout() {
-      const full = this.plane._fullLayout, size = full._size;
-      const axis = (a) => ({ type: a.type, range: [...a.range], domain: [...a.domain], visible: false, fixedrange: true });
-      return {
-        width: full.width,
-        height: full.height,
-        margin: { l: size.l, r: size.r, t: size.t, b: size.b, pad: 0 },
-        xaxis: axis(full.xaxis),
-        yaxis: axis(full.yaxis),
-        showlegend: false,
-        paper_bgcolor: "rgba(0,0,0,0)",
-        plot_bgcolor: "rgba(0,0,0,0)",
-      };
+    /* The scrubbed runs' members, drawn on the overlays at most once per animation frame; each
+       overlay draws its latest update as soon as its previous one is done (the curves' at most
+       every CURVES_EVERY_MS). */
+    drawScrub() {
+      this.frameRequested = false;
+      const paths = [], curves = [];
+      for (const [run, k] of this.scrubbing) {
+        const family = this.rateRows.get(run).family;
+        const [[plane, [line, marker]], [metrics, metricTraces]] = this.runTraces(run);
+        const path = family.path(k);
+        const last = Math.min(family.last[k], family.points - 1);
+        paths.push({ ...drawnStyle(plane.data[line]), ...path });
+        paths.push({ ...drawnStyle(plane.data[marker]), x: [path.x[last]], y: [path.y[last]] });
+        const names = Object.keys(family.metrics).filter((name, i) => metricTraces[i] !== undefined);
+        metricTraces.forEach((trace, i) => {
+          curves.push({ ...drawnStyle(metrics.data[trace]), x: family.metricSteps, y: family.series(names[i], k) });
+        });
+      }
+      const runs = [...this.scrubbing.keys()].join(",");
+      this.drawLayer("overlay", this.overlays.plane.drawing(runs, paths), 0, () => (store.pathUpdates += 1));
+      this.drawLayer("curves", this.overlays.metrics.drawing(runs, curves), CURVES_EVERY_MS);
     }
 
     /* Forget every scrub: the committed picture is drawn afresh (see draw). */
     clearScrub() {
       clearTimeout(this.commitTimer);
       this.scrubbing.clear();
-      if (this.overlay.data && this.overlay.data.length) Plotly.react(this.overlay, [], this.overlayLayout(), OVERLAY_CONFIG);
+      for (const overlay of Object.values(this.overlays)) overlay.clear();
     }
 
-    /* Draw with `draw()` (a promise) once the layer's previous draw is done and `every` ms have
-       passed since it began (the curves yield the main thread to the path); only the latest
-       waiting draw runs. */
+    /* Run `draw()` (a promise) once the layer's previous draw is done and `every` ms have
+       passed since it began; of the draws that wait, only the latest runs. */
     drawLayer(name, draw, every, done) {
       const layer = this.layers[name] || (this.layers[name] = { busy: false, next: null, at: 0 });
       const wait = layer.at + every - performance.now();
@@ -235,4 +305,5 @@
   }
 
   window.DescentLiveParts.RateScrub = RateScrub;
+  window.DescentLiveParts.Overlay = Overlay;
 })();

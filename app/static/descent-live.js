@@ -14,7 +14,8 @@
  * What tests and the benchmark read (tests/browser/, bench/browser.py):
  *   .dl-live[data-revision]     bumped after each drawn configuration (committed data)
  *   .dl-plane, .dl-metrics      the plotly.js graph divs (gd._fullData, gd._fullLayout)
- *   .dl-overlay                 graph div over the plane: the paths of the rates being dragged
+ *   .dl-overlay                 graph divs over the plane and over the curves: the paths and
+ *                               curves of the rates being dragged
  *   .dl-play (▶ 0.5×, 1×, 2×), .dl-pause, input.dl-step, .dl-step-label ("step k")
  *   input.dl-rate[data-run=i]   run i's learning-rate scrub (one position per family member)
  *   .dl-rate-row[data-run=i] .dl-rate-value ("η₀ = …"), .dl-badge[data-tone] (its outcome)
@@ -26,7 +27,7 @@
 (() => {
   "use strict";
   if (window.DescentLive) return;
-  const { store, BLOB_EVENT, FAST, CONFIG, typed, format, element, Family, RateScrub } = window.DescentLiveParts;
+  const { store, BLOB_EVENT, FAST, CONFIG, typed, format, element, Family, RateScrub, Overlay } = window.DescentLiveParts;
 
   class LiveView extends RateScrub {
     constructor(parent) {
@@ -34,13 +35,16 @@
       this.root = element("div", "dl-live", parent);
       this.planeBox = element("div", "dl-plane-box", this.root);
       this.plane = element("div", "dl-plane", this.planeBox);
-      this.overlay = element("div", "dl-overlay", this.planeBox); // the scrubbed paths
+      const planeOverlay = element("div", "dl-overlay", this.planeBox); // the dragged rates' paths
       this.hover = element("div", "dl-hover", this.planeBox);
       this.bar = element("div", "dl-bar", this.planeBox);
       this.side = element("div", "dl-side", this.root);
       this.lesson = element("div", "dl-lesson", this.side);
       this.rates = element("div", "dl-rates", this.side);
-      this.metrics = element("div", "dl-metrics", this.side);
+      const metricsBox = element("div", "dl-metrics-box", this.side);
+      this.metrics = element("div", "dl-metrics", metricsBox);
+      const metricsOverlay = element("div", "dl-overlay", metricsBox); // and their curves
+      this.overlays = { plane: new Overlay(this.plane, planeOverlay), metrics: new Overlay(this.metrics, metricsOverlay) };
       this.families = new Map();
       this.layers = {};
       this.timer = null;

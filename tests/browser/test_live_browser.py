@@ -21,6 +21,7 @@ from tests.browser.test_browser import (
     JS_PATH,
     JS_PLAYED,
     LIVE,
+    METRICS,
     TIMEOUT_MS,
     click_sets_the_start,
     open_app,
@@ -33,16 +34,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 BLOB, VIEW = "descent_live_blob", "descent_live"  # the component names (app/live/component.py)
 MOVES, MOVE_MS = 24, 40  # a drag: pointer moves, and the pause after each
-OVERLAY = ".dl-overlay"  # the graph div over the plane that draws the dragged rates' paths
+OVERLAY = ".dl-plane-box .dl-overlay"  # over the plane: the dragged rates' paths
+CURVES_OVERLAY = ".dl-metrics-box .dl-overlay"  # over the curves: their loss, η_k, ‖g‖ curves
 # Run 1's path as the page shows it: on the overlay while its rate is dragged, else the plane's.
 JS_SHOWN_PATH = f"""(sel) => {{
     const overlay = document.querySelector('{OVERLAY}');
     const dragged = overlay && overlay._fullData && overlay._fullData.length;
     return ({JS_PATH})(dragged ? '{OVERLAY}' : sel);
 }}"""
-# The opacity of run 1's committed path on the plane.
-JS_PLANE_OPACITY = """(sel) => document.querySelector(sel)._fullData.find(
-    t => (t.legendgroup || '').startsWith('run-') && t.mode === 'lines').opacity"""
+# The drawn opacity of run 1's committed traces on graph div `sel` (their SVG groups').
+JS_RUN_OPACITY = """(sel) => {
+    const gd = document.querySelector(sel);
+    return gd._fullData
+        .filter(t => t.legendgroup === 'run-0' && t.mode === 'lines' && t.line.dash === 'solid')
+        .map(t => Number(getComputedStyle(gd.querySelector('.trace' + CSS.escape(t.uid))).opacity));
+}"""
+# The traces an overlay draws.
+JS_OVERLAID = "(sel) => (document.querySelector(sel)._fullData || []).length"
 # From now on, on every painted frame: run 1's drawn path (JS_PATH) and run `run`'s badge, kept
 # as sets of distinct values, and the path redraws counted by the view.
 JS_WATCH = f"""([sel, run]) => {{
@@ -123,11 +131,15 @@ def test_dragging_the_rate_redraws_the_path_before_release(page) -> None:
     assert seen["paths"] >= 3, f"the path was redrawn from the family while dragging: {seen}"
     assert seen["updates"] >= seen["paths"] - 1, seen
     assert page.evaluate(JS_SHOWN_PATH, GRAPH) != path_before
-    assert page.evaluate(JS_PLANE_OPACITY, GRAPH) < 0.5, "the committed path is dimmed meanwhile"
+    assert max(page.evaluate(JS_RUN_OPACITY, GRAPH)) < 0.5, "the committed path is dimmed"
     assert len(seen["badges"]) >= 2 and badge.inner_text() != badge_before, seen
+    curves = page.evaluate(JS_OVERLAID, CURVES_OVERLAY)
+    assert curves == 3, "the member's loss, η_k and ‖g‖ curves follow on the curves' overlay"
+    assert max(page.evaluate(JS_RUN_OPACITY, METRICS)) < 0.5, "the committed curves are dimmed"
     release_and_wait_for_the_commit(page)
-    assert page.evaluate(f"() => document.querySelector('{OVERLAY}')._fullData.length") == 0
-    assert page.evaluate(JS_PLANE_OPACITY, GRAPH) == 1, "the committed path is whole again"
+    assert page.evaluate(JS_OVERLAID, OVERLAY) == page.evaluate(JS_OVERLAID, CURVES_OVERLAY) == 0
+    assert min(page.evaluate(JS_RUN_OPACITY, GRAPH)) == 1, "the committed path is whole again"
+    assert min(page.evaluate(JS_RUN_OPACITY, METRICS)) == 1, "and so are its curves"
     assert page.evaluate(JS_PATH, GRAPH) != path_before
 
 
