@@ -37,32 +37,21 @@ def use_compilation_cache() -> Path:
 
 
 def warm_default_page() -> None:
-    """Compile what the default page runs: its surface on the contour's grid, each default run,
-    the cost check and the runs of its learning-rate family and its sharpness, through the
-    process-wide compiled functions the page uses."""
+    """Compile what the default page runs: each default run, its learning-rate family and its
+    sharpness, through the engine's own (process-wide) compiled functions."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from dataclasses import replace
-
     from app.assets import ensure_plotly_asset
     from app.link import from_query
     from app.state import OPTIMIZERS, configs
-    from optimizers import cost, family, sharpness
+    from optimizers import family, sharpness
     from optimizers.engine import run
-    from surfaces import get_surface
-    from surfaces.grid import surface_grid
 
     ensure_plotly_asset()
-    page = from_query({}).state
-    surface, params = get_surface(page.surface), dict(page.surface_params)
-    surface_grid(surface, params)
-    surface.critical_points(params)
-    for config in configs(page):
+    for config in configs(from_query({}).state):
         spec = OPTIMIZERS[config.optimizer].lr
         lr = config.lr if config.lr is not None else spec.default
-        rates = family.window(lr, spec.low, spec.high)
-        cost.race_refusal([replace(config, lr=float(rate)) for rate in rates])
-        family.run_family(config, rates)
+        family.run_family(config, family.window(lr, spec.low, spec.high))
         sharpness.path_sharpness(run(config), config)
 
 
