@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import controls, figures, inspector, state
+from app.text import plain
 from optimizers.engine import RunConfig, run
 from optimizers.rules import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
@@ -45,7 +46,7 @@ def test_too_large_a_learning_rate_diverges_with_an_explained_status(short: AppT
     (status,) = page.error
     assert "Diverged: it left the view at step" in status.value
     assert "is above 2/λ_max = 0.2" in status.value
-    assert any("η₀ is above 2/λ_max = 0.2" in c.value for c in page.caption)
+    assert any(f"η₀ is above {plain('2/λ_max = 0.2')}" in c.value for c in page.caption)
     path = trace_xy(contour(page)["data"][figures.FIRST_RUN_TRACE])
     lo, hi = figures.grown(SURFACES["quadratic"].box)
     finite = path[np.isfinite(path).all(axis=1)]
@@ -54,7 +55,7 @@ def test_too_large_a_learning_rate_diverges_with_an_explained_status(short: AppT
 
 
 def test_below_the_critical_rate_the_hint_says_stable(page: AppTest) -> None:
-    assert any(c.value == "Stable below 2/λ_max = 0.2." for c in page.caption)
+    assert any(c.value == f"Stable below {plain('2/λ_max = 0.2')}." for c in page.caption)
 
 
 def test_add_duplicate_and_remove_runs(short: AppTest) -> None:

@@ -15,6 +15,7 @@ from app.controls.pickers import picker
 from app.controls.scene import Scene
 from app.controls.widgets import ensure, ensure_choice, fmt, log_options, param_widget
 from app.state import DEFAULT_OPTIMIZERS, MAX_RUNS, hyper_key, modifier_kind, run_key, schedule_key
+from app.text import plain
 from optimizers.curvature import THRESHOLD_FORMULAS
 from optimizers.engine import MODIFIERS, RunConfig, plan
 from optimizers.rules import OPTIMIZERS
@@ -207,10 +208,11 @@ def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, flo
     if rate is None:
         return
     if not math.isfinite(rate.value):
-        st.caption(f"λ_max = {fmt(rate.lambda_max)} ≤ 0 at the start: no curvature limit on η.")
+        lambda_max = plain(fmt(rate.lambda_max))
+        st.caption(f"λ_max = {lambda_max} ≤ 0 at the start: no curvature limit on η.")
         return
     where = "" if rate.exact else " (curvature at the start)"
-    text = f"{THRESHOLD_FORMULAS[optimizer]} = {fmt(rate.value)}{where}"
+    text = plain(f"{THRESHOLD_FORMULAS[optimizer]} = {fmt(rate.value)}{where}")
     if lr > rate.value:
         st.caption(f":red[η₀ is above {text}: expect divergence.]")
     else:

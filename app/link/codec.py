@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
 
-from app.link.fields import Context, Field, Point, Values, write_query, write_session
+from app.link.fields import Context, Field, Point, Values, held, write_query, write_session
 from app.link.reader import Problem, QueryReader, single_values
 from app.link.table import FIELDS, SURFACE_SEEN
 from app.state import Classroom, PageState, default_run, default_state, surface_key
@@ -124,7 +124,7 @@ def from_session(
     given = {"classroom": classroom or Classroom(), "lesson": lesson}
 
     def read(row: Field, ctx: Reading) -> Any:
-        return row.from_session(values, ctx) if row.session else given.get(row.attr or "")
+        return row.from_session(values, ctx) if held(row) else given.get(row.attr or "")
 
     return PageState(**Reading(FIELDS, read).read_all())
 

@@ -17,9 +17,10 @@ Rows restricted to one `surface` (the formula, the data) are in the query only w
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from app.link.reader import Problem, QueryReader
 from app.state import CONTROL_GROUPS, TOGGLE_SPEC, Kind, coerce, widget_kind, widget_value
@@ -60,17 +61,15 @@ def session_number(values: Values, key: str, spec: ParamSpec, kind: Kind) -> Any
 
 
 @dataclass(frozen=True)
-class Field:
-    """A row: its `key` (`run{i}_…` in a run's rows; for several parameters the pattern their
-    keys follow), the classroom control `group`, the state's `attr` it fills (None: a field of
-    the link alone), `surface` (the query has it only with that surface), `session` (whether
-    the widgets hold it; else from_session takes it as given)."""
+class Field(ABC):
+    """A row of the query only (a `WidgetField` is also in the session): its `key` (`run{i}_…`
+    in a run's rows; for several parameters their keys' pattern), the classroom control `group`,
+    the state's `attr` it fills (None: the link's alone), `surface` (only with that surface)."""
 
     key: str
     group: str
     attr: str | None
     surface: str | None = None
-    session: bool = True
 
     def __post_init__(self) -> None:
         if self.group not in CONTROL_GROUPS and self.group != "link":
@@ -81,20 +80,15 @@ class Field:
         return self.surface is None or ctx["surface"] == self.surface
 
     def absent(self, ctx: Context) -> Any:
-        """The value where the query cannot have the row (another surface)."""
-        raise NotImplementedError
+        """The value where the query cannot have the row (another surface): an empty query's."""
+        return self.from_query(QueryReader({}), ctx)
 
-    def to_query(self, ctx: Context) -> Pairs:
-        raise NotImplementedError
+    # The conversions, as the module's docstring lists them.
+    @abstractmethod
+    def to_query(self, ctx: Context) -> Pairs: ...
 
-    def from_query(self, reader: QueryReader, ctx: Context) -> Any:
-        raise NotImplementedError
-
-    def to_session(self, ctx: Context) -> Pairs:
-        raise NotImplementedError
-
-    def from_session(self, values: Values, ctx: Context) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def from_query(self, reader: QueryReader, ctx: Context) -> Any: ...
 
     def value(self, ctx: Context) -> Any:
         assert self.attr is not None
@@ -102,7 +96,26 @@ class Field:
 
 
 @dataclass(frozen=True)
-class Number(Field):
+class WidgetField(Field):
+    """A row a widget holds, also read and written in the session (unless `session` is False:
+    the lesson, which the link sets and no widget shows)."""
+
+    session: bool = True
+
+    @abstractmethod
+    def to_session(self, ctx: Context) -> Pairs: ...
+
+    @abstractmethod
+    def from_session(self, values: Values, ctx: Context) -> Any: ...
+
+
+def held(row: Field) -> TypeGuard[WidgetField]:
+    """Whether the widgets hold `row` (the session has its value)."""
+    return isinstance(row, WidgetField) and row.session
+
+
+@dataclass(frozen=True)
+class Number(WidgetField):
     """One number as its widget holds it (bool for a toggle, int for a count, else float):
     `spec` (a toggle unless given), or `spec_of` the context (a run's η₀ by its optimizer), at
     most `cap` (another attribute), also written to the session keys `mirrors` (an η₀ slider
@@ -145,7 +158,7 @@ class Number(Field):
 
 
 @dataclass(frozen=True)
-class Choice(Field):
+class Choice(WidgetField):
     """One of `options` (a function of the context), `default` where absent or unknown;
     `optional`: the state holds None for "" (no lesson); `shown`: whether the query has it
     for this state (the map's axis only in the map view)."""
@@ -179,7 +192,7 @@ class Choice(Field):
 
 
 @dataclass(frozen=True)
-class Params(Field):
+class Params(WidgetField):
     """A registry row's parameters as {name: float}: `specs` (a function of the context),
     each under `key_of(ctx, name)`, drawn as widget `kind`; `shown(ctx, name)`: whether the
     query has it (an analysis setting only in its view). `key` names the pattern."""
@@ -216,7 +229,7 @@ class Params(Field):
 
 
 @dataclass(frozen=True)
-class Point(Field):
+class Point(WidgetField):
     """Several numbers as a tuple, one field each (`keys`, `specs` a function of the context).
     The start: `optional` (None: a custom surface's own preset; the query always says it for
     `always_for` surfaces, whose preset it cannot know), with `mark` set to the surface in the
@@ -269,7 +282,7 @@ class Point(Field):
 
 
 @dataclass(frozen=True)
-class Text(Field):
+class Text(WidgetField):
     """Typed text of at most `limit` characters that `check(text, ctx)` accepts (it raises
     ValueError with the reason), `default` otherwise; `always`: in the query even when it is
     the default (the formula)."""
@@ -307,7 +320,7 @@ def runs_text(run_ids: Sequence[int]) -> str:
 
 
 @dataclass(frozen=True)
-class Runs(Field):
+class Runs(WidgetField):
     """The runs, each by its number (`runs_text` in the query, the list `session_key` in the
     session), each run's own fields the sub-table `rows`, keyed `run{i}_…`; `build` makes a
     run of its number and those fields."""
@@ -346,7 +359,7 @@ class Runs(Field):
 
 
 @dataclass(frozen=True)
-class RunChoice(Field):
+class RunChoice(WidgetField):
     """The number of one of the runs (the attribute `runs`), the first by default; `shown`:
     whether the query has it."""
 
@@ -432,5 +445,5 @@ def write_query(rows: Sequence[Field], ctx: Context) -> Pairs:
 def write_session(rows: Sequence[Field], ctx: Context) -> Pairs:
     """The widget values of `rows`."""
     for row in rows:
-        if row.session:
+        if held(row):
             yield from row.to_session(ctx)

@@ -168,7 +168,7 @@ CLASSROOM_FIELDS: tuple[Field, ...] = (
 )
 
 FIELDS: tuple[Field, ...] = (
-    Version("v", "link", None, session=False, version=LINK_VERSION),
+    Version("v", "link", None, version=LINK_VERSION),
     Choice(
         "lesson",
         "lessons",
@@ -262,7 +262,5 @@ FIELDS: tuple[Field, ...] = (
         shown=lambda ctx: ctx["view"] == MAP_VIEW,
     ),
     Runs("runs", "runs", "runs", rows=RUN_FIELDS, build=RunState),
-    Nested(
-        "classroom", "share", "classroom", session=False, rows=CLASSROOM_FIELDS, build=Classroom
-    ),
+    Nested("classroom", "share", "classroom", rows=CLASSROOM_FIELDS, build=Classroom),
 )
