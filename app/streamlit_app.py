@@ -36,6 +36,7 @@ from app.link import address  # noqa: E402
 from app.text import plain  # noqa: E402
 from app.views import RACE  # noqa: E402
 from optimizers import cost  # noqa: E402
+from optimizers.engine import Trajectory  # noqa: E402
 
 link = address.load_link(lessons.LESSONS)  # the URL's setup, at a session's first run
 room = link.classroom
@@ -85,6 +86,7 @@ if view != RACE:
 surface, params = scene.surface, compute.items(scene.params)
 runs: list[export.ExportRun] = []
 drawn: list[tuple[compute.ConfigKey, str, str]] = []  # what the figures show, hashable
+ran: list[tuple[controls.RunSetup, Trajectory]] = []  # the same runs' setups and trajectories
 problems: dict[int, str] = {}
 over_budget = cost.race_refusal([s.config for s in setups if s.config is not None])
 for setup in setups if not over_budget else ():  # too much work: refused once, below
@@ -99,6 +101,7 @@ for setup in setups if not over_budget else ():  # too much work: refused once, 
         continue
     runs.append(export.ExportRun(setup.label, setup.config, trajectory, sentence))
     drawn.append((key, setup.label, figures.PALETTE[(setup.run_id - 1) % len(figures.PALETTE)]))
+    ran.append((setup, trajectory))
 step = controls.inspected_step(scene.steps)
 if runs and "hide" not in (room.mode("code"), room.mode("export")):  # code is an export too
     with code_slot.container():
@@ -107,7 +110,7 @@ if runs and "hide" not in (room.mode("code"), room.mode("export")):  # code is a
 
 try:
     lesson = lessons.lesson_text(link.lesson)
-    live.show(scene.ref, params, scene.show_field, setups, tuple(drawn), step, lesson, room.present)
+    live.show(scene.ref, params, scene.show_field, ran, tuple(drawn), step, lesson, room.present)
     surface_drawn = True
 except ValueError as error:
     st.error(f"Could not draw the surface: {plain(error)}")

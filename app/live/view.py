@@ -187,18 +187,17 @@ def show(
     surface: compute.SurfaceRef,
     params: compute.Items,
     show_field: bool,
-    setups: Sequence[RunSetup],
+    ran: Sequence[tuple[RunSetup, Trajectory]],
     drawn: compute.RunsKey,
     step: int,
     lesson: dict[str, object] | None = None,
     present: bool = False,
 ) -> None:
-    """Mount the live view of the drawn runs (`drawn[i]` is the configuration, label and colour
-    of the i-th run of `setups` that has a configuration and ran), with the open lesson's text
-    (`lessons.lesson_text`) beside the picture."""
+    """Mount the live view of the drawn runs (`drawn[i]` is the configuration key, label and
+    colour of the i-th run that ran, `ran[i]` its setup and trajectory), with the open lesson's
+    text (`lessons.lesson_text`) beside the picture."""
     ensure_plotly_asset()
     surface_part = surface_blob(surface, params, show_field)
-    by_key = {compute.config_key(s.config): s for s in setups if s.config is not None}
     runs: list[Blob] = []
     controls: list[dict] = []
     families: list[Blob] = []
@@ -206,11 +205,13 @@ def show(
     minimum = the_surface.minimum_value(dict(params))
     metric_traces, metrics_layer = split_metrics(compute.metrics_figure(drawn, step), len(drawn))
     box = tuple(the_surface.box)
-    for index, (key, label, color) in enumerate(drawn):
-        points = figures.live_path_points(len(drawn))
+    points = figures.live_path_points(len(drawn))
+    for index, ((key, label, color), (setup, trajectory)) in enumerate(
+        zip(drawn, ran, strict=True)
+    ):
         layer = run_layer(key, label, color, index, box, step or None, points)  # 0: no arrows
         runs.append(blob(layer | {"metrics": metric_traces[index]}))
-        made = _control(by_key[key], compute.run(key)[0], color, minimum)
+        made = _control(setup, trajectory, color, minimum)
         controls.append(made.control)
         if made.family is not None:
             families.append(made.family)
