@@ -6,6 +6,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from app.text import plain
 from optimizers.engine import Trajectory
 
 Tone = Literal["success", "warning", "error", "info"]
@@ -87,6 +88,16 @@ def table(rows: list[Row]) -> list[dict[str, str]]:
         cells = [f"{v:.6g}" for v in row.values]
         out.append({"quantity": row.quantity, "x": cells[0], "y": ", ".join(cells[1:])})
     return out
+
+
+def markdown_table(rows: list[Row]) -> str:
+    """`table(rows)` as a Markdown table, every cell escaped. Streamlit's Markdown is loaded
+    anyway; a data frame would fetch ~1.3 MB of grid code on a first visit and re-measure its
+    canvas on every rerun."""
+    lines = ["| quantity | x | y |", "| --- | --- | --- |"]
+    for row in table(rows):
+        lines.append("| " + " | ".join(plain(row[name]) for name in ("quantity", "x", "y")) + " |")
+    return "\n".join(lines)
 
 
 def tone(trajectory: Trajectory) -> Tone:

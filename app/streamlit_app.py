@@ -46,7 +46,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed" if room.present else "auto",
 )
-st.html(live.page_css(room.present))  # a compact header: the picture starts on the first screen
+live.page_head(room.present)  # a compact header: the picture starts on the first screen
 title_column, present_column, lesson_column, code_column, share_column = st.container(
     key="header"
 ).columns([2.1, 1.5, 1.45, 1.2, 1.2], vertical_alignment="center")
@@ -156,9 +156,8 @@ if room.mode("inspector") != "hide":
                 continue
             shown = inspector.clamp_step(run.trajectory, step)
             ended = f" (the run ends at step {shown})" if shown < step else ""
-            st.markdown(f"**{plain(run.label)}** · step {shown}{ended}")
-            rows = inspector.step_rows(run.trajectory, shown)
-            st.dataframe(inspector.table(rows), hide_index=True)
+            rows = inspector.markdown_table(inspector.step_rows(run.trajectory, shown))
+            st.markdown(f"**{plain(run.label)}** · step {shown}{ended}\n\n{rows}")
 
 if room.mode("lessons") != "hide":
     st.subheader("Lessons")

@@ -147,13 +147,15 @@ def test_inspector_shows_each_run_at_the_chosen_step(short: AppTest) -> None:
     diverged = run(default_config(lr=0.5))
     adam = run(default_config(optimizer="adam"))
     assert diverged.status.outcome == "diverged" and len(diverged.positions) <= 20
-    tables = [frame.value for frame in page.dataframe]
+    texts = [m.value for m in page.markdown]
     last = len(diverged.positions) - 1
-    assert tables[0].to_dict("records") == inspector.table(inspector.step_rows(diverged, last))
-    assert tables[1].to_dict("records") == inspector.table(inspector.step_rows(adam, 20))
-    assert any(f"(the run ends at step {last})" in m.value for m in page.markdown)
-    quantities = list(tables[1]["quantity"])
-    assert "m̂ (mean gradient)" in quantities and "v̂ (mean squared gradient)" in quantities
+    ended = f"· step {last} (the run ends at step {last})\n\n"
+    diverged_table = inspector.markdown_table(inspector.step_rows(diverged, last))
+    assert any(ended + diverged_table in text for text in texts)
+    adam_table = inspector.markdown_table(inspector.step_rows(adam, 20))
+    assert any("· step 20\n\n" + adam_table in text for text in texts)
+    assert "| m̂ \\(mean gradient\\) |" in adam_table
+    assert "| v̂ \\(mean squared gradient\\) |" in adam_table
     shapes = metrics(page)["layout"]["shapes"]
     assert {shape["x0"] for shape in shapes} == {20}  # one dotted line per subplot
 
@@ -314,3 +316,12 @@ def test_the_loss_panel_measures_from_the_surfaces_minimum_at_its_parameters() -
     shown = decode(metrics(at)["data"][0]["y"])
     np.testing.assert_allclose(shown, np.maximum(loss - f_star, 1e-16 * max(1.0, abs(f_star))))
     assert shown.min() > 0
+
+
+def test_the_inspector_table_escapes_its_cells() -> None:
+    rows = [inspector.Row("u (max |g|)", (1.5, -2.0, 0.25))]
+    assert inspector.markdown_table(rows).splitlines() == [
+        "| quantity | x | y |",
+        "| --- | --- | --- |",
+        r"| u \(max \|g\|\) | 1\.5 | \-2, 0\.25 |",
+    ]

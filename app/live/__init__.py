@@ -1,6 +1,6 @@
 """The race's live view (see `app.live.view`): components, payloads and the mounted view."""
 
-from app.live.component import FAVICON, page_css
+from app.live.component import FAVICON, page_head
 from app.live.payloads import (
     FAMILY_FIRST_STEPS,
     FAMILY_PATH_POINTS,
@@ -16,6 +16,6 @@ __all__ = [
     "KEY",
     "family_blob",
     "outcome_words",
-    "page_css",
+    "page_head",
     "show",
 ]

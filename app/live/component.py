@@ -1,7 +1,8 @@
 """The live view's two custom components and the page's own style.
 
-The view ("descent_live") loads plotly.min.js and the three scripts of app/static/ in order,
-once per page, and hands each of its reruns to `DescentLive.render`; a "blob" carrier
+The page's first element (`page_head`) fetches plotly.min.js and the three scripts of app/static/
+at once, run in order, once per page; the view ("descent_live") waits for them and hands each of
+its reruns to `DescentLive.render`; a "blob" carrier
 ("descent_live_blob") holds one payload for it (see `app.live.payloads`). Style and script are
 static files, cached by the browser, not sent with every rerun.
 """
@@ -14,7 +15,7 @@ import json
 import plotly
 import streamlit as st
 
-from app.assets import STATIC
+from app.assets import STATIC, ensure_plotly_asset
 
 LIVE_SCRIPTS = ("descent-live-parts.js", "descent-live-scrub.js", "descent-live.js")  # in order
 FAVICON = STATIC / "favicon.svg"
@@ -28,33 +29,41 @@ def _version() -> str:
     return digest.hexdigest()
 
 
-_VIEW_JS = """
+# Fetches plotly.min.js, the style and the three scripts at once (run in order: `async = false`),
+# once per page; the page's head starts it, long before the view mounts, which waits for it.
+_LOAD_JS = """
 const VERSION = "VERSION_HASH";
-const SCRIPTS = SCRIPT_NAMES;
-function load(src) {
-  return new Promise((resolve, reject) => {
+const FILES = FILE_NAMES;
+function loadLive() {
+  if (window.__descentLiveLoading) return window.__descentLiveLoading;
+  const style = document.createElement("link");
+  style.rel = "stylesheet";
+  style.href = "./app/static/descent-live.css?v=" + VERSION;
+  document.head.appendChild(style);
+  const wanted = FILES.filter((name) => !(name === "plotly.min.js" && window.Plotly));
+  const loads = wanted.map((name) => new Promise((resolve, reject) => {
     const script = document.createElement("script");
-    script.src = src + "?v=" + VERSION;
+    script.src = "./app/static/" + name + "?v=" + VERSION;
+    script.async = false;
     script.onload = resolve;
-    script.onerror = () => reject(new Error("could not load " + src));
+    script.onerror = () => reject(new Error("could not load " + name));
     document.head.appendChild(script);
-  });
+  }));
+  window.__descentLiveLoading = Promise.all(loads);
+  return window.__descentLiveLoading;
 }
+""".replace("VERSION_HASH", _version()).replace(
+    "FILE_NAMES", json.dumps(["plotly.min.js", *LIVE_SCRIPTS])
+)
+
+_VIEW_JS = (
+    _LOAD_JS
+    + """
 export default function (component) {
-  if (!window.__descentLiveLoading) {
-    const style = document.createElement("link");
-    style.rel = "stylesheet";
-    style.href = "./app/static/descent-live.css?v=" + VERSION;
-    document.head.appendChild(style);
-  }
-  window.__descentLiveLoading = window.__descentLiveLoading ||
-    SCRIPTS.reduce(
-      (loaded, name) => loaded.then(() => load("./app/static/" + name)),
-      window.Plotly ? Promise.resolve() : load("./app/static/plotly.min.js"),
-    );
-  window.__descentLiveLoading.then(() => window.DescentLive.render(component));
+  loadLive().then(() => window.DescentLive.render(component));
 }
-""".replace("VERSION_HASH", _version()).replace("SCRIPT_NAMES", json.dumps(LIVE_SCRIPTS))
+"""
+)
 
 _BLOB_JS = """
 export default function ({ parentElement, data }) {
@@ -70,9 +79,13 @@ _PAGE_CSS = (STATIC / "page.css").read_text()
 _PRESENT_CSS = (STATIC / "present.css").read_text()
 
 
-def page_css(present: bool) -> str:
-    """The page's own style: a compact header, and presenter mode's large type."""
-    return f"<style>{_PAGE_CSS}{_PRESENT_CSS if present else ''}</style>"
+def page_head(present: bool) -> None:
+    """The page's own style (a compact header, and presenter mode's large type), and the start
+    of the live view's script loading: the first element on the page, so that the browser
+    parses plotly.js while Streamlit draws the rest (the view mounts far later)."""
+    ensure_plotly_asset()
+    style = f"<style>{_PAGE_CSS}{_PRESENT_CSS if present else ''}</style>"
+    st.html(f"{style}<script>{_LOAD_JS}loadLive();</script>", unsafe_allow_javascript=True)
 
 
 view_component = st.components.v2.component("descent_live", js=_VIEW_JS, isolate_styles=False)

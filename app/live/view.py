@@ -26,7 +26,6 @@ import numpy as np
 import streamlit as st
 
 from app import compute, figures, lessons
-from app.assets import ensure_plotly_asset
 from app.controls import RunSetup, classroom
 from app.live.component import blob_component, view_component
 from app.live.payloads import (
@@ -196,7 +195,6 @@ def show(
     """Mount the live view of the drawn runs (`drawn[i]` is the configuration key, label and
     colour of the i-th run that ran, `ran[i]` its setup and trajectory), with the open lesson's
     text (`lessons.lesson_text`) beside the picture."""
-    ensure_plotly_asset()
     surface_part = surface_blob(surface, params, show_field)
     runs: list[Blob] = []
     controls: list[dict] = []
