@@ -15,6 +15,8 @@
   const TYPES = { f4: Float32Array, f8: Float64Array, i4: Int32Array, u2: Uint16Array, u1: Uint8Array };
   const FAST = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
   const CONFIG = { displaylogo: false, responsive: false, doubleClick: "reset", showSendToCloud: false }; // no "Share chart..." upload button
+  // A trace's data, as opposed to its look: what a redraw-less transition may move.
+  const DATA_KEYS = ["x", "y", "x0", "dx", "customdata", "hovertemplate", "text", "meta", "ids", "name"];
   const OUTCOME_WORDS = ["converges", "diverges", "still moving"];
   const OUTCOME_TONES = ["good", "bad", "open"];
 
@@ -73,5 +75,5 @@
     return node;
   }
 
-  window.DescentLiveParts = { store, BLOB_EVENT, FAST, CONFIG, typed, format, Family, element };
+  window.DescentLiveParts = { store, BLOB_EVENT, FAST, CONFIG, DATA_KEYS, typed, format, Family, element };
 })();

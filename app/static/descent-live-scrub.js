@@ -8,18 +8,17 @@
  */
 (() => {
   "use strict";
-  const { store, FAST, element, format } = window.DescentLiveParts;
+  const { store, FAST, DATA_KEYS, element, format } = window.DescentLiveParts;
   const OVERLAY_CONFIG = { staticPlot: true, displayModeBar: false };
   const COMMIT_WAIT_MS = 8000; // a commit that draws nothing (refused) gives the plane back
   const CURVES_EVERY_MS = 40; // the curves follow at most 25 times a second: the path gets the rest
   const DIMMED = 0.25; // the committed path and curves while another rate is dragged
-  const DATA_KEYS = new Set(["x", "y", "x0", "dx", "customdata", "hovertemplate", "text", "meta", "ids"]);
   const AXIS = /^[xy]axis\d*$/;
 
   /* A trace's look without its data, for an overlay. */
   function drawnStyle(trace) {
     const look = {};
-    for (const [key, value] of Object.entries(trace)) if (!DATA_KEYS.has(key)) look[key] = value;
+    for (const [key, value] of Object.entries(trace)) if (!DATA_KEYS.includes(key)) look[key] = value;
     return { ...look, hoverinfo: "skip", showlegend: false, opacity: trace.opacity ?? 1 };
   }
 
@@ -226,9 +225,10 @@
       this.drawLayer("curves", this.overlays.metrics.drawing(runs, curves), CURVES_EVERY_MS);
     }
 
-    /* Forget every scrub: the committed picture is drawn afresh (see draw). */
+    /* Forget every scrub: its runs are shown whole again, the overlays emptied. */
     clearScrub() {
       clearTimeout(this.commitTimer);
+      for (const run of this.scrubbing.keys()) this.dim(run, false);
       this.scrubbing.clear();
       for (const overlay of Object.values(this.overlays)) overlay.clear();
     }
@@ -297,10 +297,7 @@
       }
       this.send("rate", { run, value: entry.family.rates[k] });
       clearTimeout(this.commitTimer);
-      this.commitTimer = setTimeout(() => {
-        this.clearScrub();
-        this.dim(run, false);
-      }, COMMIT_WAIT_MS);
+      this.commitTimer = setTimeout(() => this.clearScrub(), COMMIT_WAIT_MS);
     }
   }
 

@@ -27,7 +27,14 @@
 (() => {
   "use strict";
   if (window.DescentLive) return;
-  const { store, BLOB_EVENT, FAST, CONFIG, typed, format, element, Family, RateScrub, Overlay } = window.DescentLiveParts;
+  const { store, BLOB_EVENT, FAST, CONFIG, DATA_KEYS, typed, format, element, Family, RateScrub, Overlay } = window.DescentLiveParts;
+
+  /* A trace without its data: what must match for the data alone to move. */
+  function look(trace) {
+    const kept = {};
+    for (const [key, value] of Object.entries(trace)) if (!DATA_KEYS.includes(key)) kept[key] = value;
+    return kept;
+  }
 
   class LiveView extends RateScrub {
     constructor(parent) {
@@ -208,7 +215,7 @@
       }
       if (present) this.thicken(metricTraces);
       const drawn = [
-        Plotly.react(this.plane, planeTraces, planeLayout, CONFIG),
+        this.drawPlane(planeTraces, planeLayout, data),
         Plotly.react(this.metrics, metricTraces, { template: surface.layout.template, ...this.metricLayout }, CONFIG),
       ];
       this.buildLesson(data.lesson);
@@ -219,6 +226,31 @@
         store.drawnAt = performance.now();
         this.root.dataset.revision = String(store.revision);
       });
+    }
+
+    /* The plane, redrawn: when the surface, the layout and every trace's look are those drawn
+       and only the runs' data changed (a committed rate), the changed traces move with a
+       redraw-less transition, as Play moves them (the contour is not drawn again); anything
+       else, or paths that a step cut, lays the plane out afresh. */
+    drawPlane(traces, layout, data) {
+      const { width, height, annotations } = layout;
+      const runs = this.runs.map((run) => [run.plane.map(look), run.exit.map(look)]);
+      const shape = JSON.stringify([data.surface, data.present, width, height, annotations, layout.font, runs]);
+      const drawn = this.planeTraces; // as given to plotly.js, before it decoded them
+      const stepped = this.stepped; // Play or the step slider cut the paths since
+      this.planeTraces = traces;
+      this.stepped = false;
+      if (stepped || shape !== this.planeShape || !drawn || drawn.length !== traces.length || !this.plane._fullLayout) {
+        this.planeShape = shape;
+        return Plotly.react(this.plane, traces, layout, CONFIG);
+      }
+      const moved = traces.flatMap((trace, i) => (DATA_KEYS.some((key) => trace[key] !== drawn[i][key]) ? [i] : []));
+      const update = moved.map((i) => {
+        const values = {};
+        for (const key of DATA_KEYS) if (key in traces[i]) values[key] = typed(traces[i][key]);
+        return values;
+      });
+      return moved.length ? Plotly.animate(this.plane, { data: update, traces: moved }, FAST) : Promise.resolve();
     }
 
     /* The theme's colours (Streamlit's --st-* properties around the component), for plotly. */
@@ -347,6 +379,7 @@
     }
 
     showStep(step) {
+      this.stepped = true;
       this.stepInput.value = step;
       this.stepLabel.textContent = `step ${step}`;
       const data = [], traces = [];

@@ -72,6 +72,23 @@ JS_WATCHED = """() => ({
     updates: window.__descentLiveStore.pathUpdates - window.__watch.updates})"""
 
 
+# From now on, the graph divs that plotly.js lays out afresh (Plotly.react), by class.
+JS_COUNT_LAYOUTS = """() => {
+    window.__laidOut = [];
+    const react = Plotly.react;
+    Plotly.react = function (gd, ...rest) {
+        window.__laidOut.push(gd.className.split(' ')[0]);
+        return react.call(this, gd, ...rest);
+    };
+}"""
+# Run 1's path and name as the server sent them (its payload, decoded).
+JS_SENT_PATH = """() => {
+    const trace = window.__descentLiveView.runs[0].plane[0];
+    const values = (v) => Array.from(window.DescentLiveParts.typed(v));
+    return [values(trace.x), values(trace.y), trace.name];
+}"""
+
+
 def rate_input(page, run: int = 1):
     return page.locator(f"input.dl-rate[data-run='{run}']")
 
@@ -141,6 +158,33 @@ def test_dragging_the_rate_redraws_the_path_before_release(page) -> None:
     assert min(page.evaluate(JS_RUN_OPACITY, GRAPH)) == 1, "the committed path is whole again"
     assert min(page.evaluate(JS_RUN_OPACITY, METRICS)) == 1, "and so are its curves"
     assert page.evaluate(JS_PATH, GRAPH) != path_before
+
+
+def test_a_typed_rate_moves_the_path_without_laying_the_plane_out_again(page) -> None:
+    """Only run 1's data changed: its traces move as Play moves them (the contour is not drawn
+    again), to exactly the path and name the server sent; the curves are laid out afresh."""
+    open_app(page)
+    before = page.evaluate(JS_PATH, GRAPH)
+    revision = page.locator(LIVE).get_attribute("data-revision")
+    page.evaluate(JS_COUNT_LAYOUTS)
+    entry = page.locator(".st-key-run1_lr input")
+    entry.fill("0.0015")
+    entry.press("Enter")
+    page.wait_for_function(
+        "([sel, r]) => document.querySelector(sel).dataset.revision !== r",
+        arg=[LIVE, revision],
+        timeout=TIMEOUT_MS,
+    )
+    wait_idle(page)
+    x, y, name = page.evaluate(JS_SENT_PATH)
+    assert page.evaluate(JS_PATH, GRAPH) == [x, y] != before
+    assert "η₀=0.0015" in name
+    drawn_name = page.evaluate(
+        f"() => document.querySelector({GRAPH!r})._fullData.find(t => t.name === {name!r}).name"
+    )
+    assert drawn_name == name, "the hover names the new rate"
+    assert page.evaluate("window.__laidOut") == ["dl-metrics"], "only the curves laid out"
+    click_sets_the_start(page)
 
 
 def test_release_commits_the_rate_to_the_link_the_entry_and_the_status(page) -> None:
