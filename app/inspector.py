@@ -94,7 +94,7 @@ def markdown_table(rows: list[Row]) -> str:
     """`table(rows)` as a Markdown table, every cell escaped. Streamlit's Markdown is loaded
     anyway; a data frame would fetch ~1.3 MB of grid code on a first visit and re-measure its
     canvas on every rerun."""
-    lines = ["| quantity | x | y |", "| --- | --- | --- |"]
+    lines = ["| quantity | x | y |", "| --- | ---: | ---: |"]  # numbers right-aligned
     for row in table(rows):
         lines.append("| " + " | ".join(plain(row[name]) for name in ("quantity", "x", "y")) + " |")
     return "\n".join(lines)

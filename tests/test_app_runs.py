@@ -322,6 +322,6 @@ def test_the_inspector_table_escapes_its_cells() -> None:
     rows = [inspector.Row("u (max |g|)", (1.5, -2.0, 0.25))]
     assert inspector.markdown_table(rows).splitlines() == [
         "| quantity | x | y |",
-        "| --- | --- | --- |",
+        "| --- | ---: | ---: |",
         r"| u \(max \|g\|\) | 1\.5 | \-2, 0\.25 |",
     ]

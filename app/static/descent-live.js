@@ -189,7 +189,7 @@
       // inspector's slider, a link) is shown too; the full paths otherwise. A step chosen here
       // that the server has not seen yet wins over a rerun that was already on its way.
       const mine = this.stepCommit !== null || (data.step_seq || 0) < this.stepSeq;
-      const moved = !mine && this.dataStep !== undefined && data.step !== this.dataStep && data.step > 0;
+      const moved = !mine && data.step !== this.dataStep && data.step > 0; // a link's step too
       this.dataStep = data.step;
       if (mine) this.heldStep = Math.min(Number(this.stepInput.value), this.lastStep);
       else if (moved) this.heldStep = Math.min(data.step, this.lastStep);

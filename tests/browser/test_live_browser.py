@@ -20,6 +20,7 @@ from tests.browser.test_browser import (
     GRAPH,
     JS_PATH,
     JS_PLAYED,
+    JS_STEP,
     LIVE,
     METRICS,
     TIMEOUT_MS,
@@ -185,6 +186,14 @@ def test_a_typed_rate_moves_the_path_without_laying_the_plane_out_again(page) ->
     assert drawn_name == name, "the hover names the new rate"
     assert page.evaluate("window.__laidOut") == ["dl-metrics"], "only the curves laid out"
     click_sets_the_start(page)
+
+
+def test_a_link_with_a_step_opens_the_picture_at_that_step(page) -> None:
+    """The inspector's step in a link is the picture's step too, from the first drawing."""
+    open_app(page, "/?v=1&inspect_step=20")
+    assert page.evaluate(JS_STEP) == [20, 300]
+    sent, drawn = page.evaluate(JS_SENT_PATH)[0], page.evaluate(JS_PATH, GRAPH)[0]
+    assert 1 < len(drawn) < len(sent), "run 1's path is cut at step 20"
 
 
 def test_release_commits_the_rate_to_the_link_the_entry_and_the_status(page) -> None:
