@@ -403,3 +403,32 @@ def test_html_export_downloads_and_plays_offline(page, browser, tmp_path: Path) 
         assert not errors
     finally:
         context.close()
+
+
+def test_the_header_popovers_open_and_keep_their_choices(page) -> None:
+    """Code and Lessons open on a click; a framework chosen in Code is kept while it is closed."""
+    open_app(page)
+    body = page.locator("[data-testid=stPopoverBody]")
+
+    page.get_by_role("button", name="Code").click()
+    script = body.locator("code").filter(has_text="Descent Lab").first
+    assert "torch.optim" in script.inner_text(timeout=TIMEOUT_MS)
+    body.get_by_text("Keras").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stPopoverBody] code')]"
+        ".some(c => c.textContent.includes('keras.optimizers'))",
+        timeout=TIMEOUT_MS,
+    )
+    page.keyboard.press("Escape")
+    wait_idle(page)
+
+    page.get_by_role("button", name="Lessons").click()
+    open_lesson = body.get_by_role("button", name="Open lesson")
+    open_lesson.wait_for(timeout=TIMEOUT_MS)
+    page.keyboard.press("Escape")
+    wait_idle(page)
+
+    page.get_by_role("button", name="Code").click()
+    script = body.locator("code").filter(has_text="Descent Lab").first
+    assert "keras.optimizers" in script.inner_text(timeout=TIMEOUT_MS), "Keras is still chosen"
+    assert not page.console_errors
