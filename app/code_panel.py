@@ -36,7 +36,10 @@ def chosen_code(
 
 def code_panel(configs: Sequence[RunConfig], labels: Sequence[str], locked: bool = False) -> None:
     """A popover with a framework picker, a run picker and the script for that choice."""
-    with st.popover("Code", icon=":material/code:", disabled=locked, width="stretch"):
+    # Keyed: a rerun (choosing a framework) keeps it open.
+    with st.popover(
+        "Code", icon=":material/code:", disabled=locked, width="stretch", key="code_box"
+    ):
         framework = st.radio(
             "Framework",
             list(FRAMEWORKS),

@@ -54,11 +54,14 @@ title_column.title("Descent Lab")
 with present_column:
     controls.presenter_toggle()
 if room.mode("lessons") != "hide":
-    with lesson_column.popover("Lessons", icon=":material/school:", width="stretch"):
+    # Keyed popovers stay open through the reruns their widgets cause.
+    with lesson_column.popover(
+        "Lessons", icon=":material/school:", width="stretch", key="lessons_box"
+    ):
         lessons.lesson_picker()
 code_slot = code_column.empty()  # filled once the runs are known, below
 if room.mode("share") != "hide":
-    with share_column.popover("Share", icon=":material/link:", width="stretch"):
+    with share_column.popover("Share", icon=":material/link:", width="stretch", key="share_box"):
         share_slot = st.container()
 view = analysis.view_selector()  # "Race", or a learning-rate analysis instead of the race
 share.link_problems(link.problems)

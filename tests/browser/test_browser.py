@@ -406,7 +406,8 @@ def test_html_export_downloads_and_plays_offline(page, browser, tmp_path: Path) 
 
 
 def test_the_header_popovers_open_and_keep_their_choices(page) -> None:
-    """Code and Lessons open on a click; a framework chosen in Code is kept while it is closed."""
+    """Code and Lessons open on a click; choosing a framework reruns the page and Code stays
+    open with that framework's script (keyed popovers), which it keeps while closed."""
     open_app(page)
     body = page.locator("[data-testid=stPopoverBody]")
 
