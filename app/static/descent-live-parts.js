@@ -26,6 +26,13 @@
     return new TYPES[spec.dtype](bytes.buffer);
   }
 
+  /* A trace without its data: its look. */
+  function look(trace) {
+    const kept = {};
+    for (const [key, value] of Object.entries(trace)) if (!DATA_KEYS.includes(key)) kept[key] = value;
+    return kept;
+  }
+
   function format(value) {
     if (!isFinite(value)) return String(value);
     const text = Number(value).toPrecision(3);
@@ -75,5 +82,5 @@
     return node;
   }
 
-  window.DescentLiveParts = { store, BLOB_EVENT, FAST, CONFIG, DATA_KEYS, typed, format, Family, element };
+  window.DescentLiveParts = { store, BLOB_EVENT, FAST, CONFIG, DATA_KEYS, typed, look, format, Family, element };
 })();

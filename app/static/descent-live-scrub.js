@@ -8,18 +8,16 @@
  */
 (() => {
   "use strict";
-  const { store, FAST, DATA_KEYS, element, format } = window.DescentLiveParts;
+  const { store, FAST, look, element, format } = window.DescentLiveParts;
   const OVERLAY_CONFIG = { staticPlot: true, displayModeBar: false };
   const COMMIT_WAIT_MS = 8000; // a commit that draws nothing (refused) gives the plane back
   const CURVES_EVERY_MS = 40; // the curves follow at most 25 times a second: the path gets the rest
   const DIMMED = 0.25; // the committed path and curves while another rate is dragged
   const AXIS = /^[xy]axis\d*$/;
 
-  /* A trace's look without its data, for an overlay. */
+  /* A trace's look, for an overlay. */
   function drawnStyle(trace) {
-    const look = {};
-    for (const [key, value] of Object.entries(trace)) if (!DATA_KEYS.includes(key)) look[key] = value;
-    return { ...look, hoverinfo: "skip", showlegend: false, opacity: trace.opacity ?? 1 };
+    return { ...look(trace), hoverinfo: "skip", showlegend: false, opacity: trace.opacity ?? 1 };
   }
 
   /* A transparent figure laid over a graph div with the same size, margins, subplots and axis

@@ -27,14 +27,7 @@
 (() => {
   "use strict";
   if (window.DescentLive) return;
-  const { store, BLOB_EVENT, FAST, CONFIG, DATA_KEYS, typed, format, element, Family, RateScrub, Overlay } = window.DescentLiveParts;
-
-  /* A trace without its data: what must match for the data alone to move. */
-  function look(trace) {
-    const kept = {};
-    for (const [key, value] of Object.entries(trace)) if (!DATA_KEYS.includes(key)) kept[key] = value;
-    return kept;
-  }
+  const { store, BLOB_EVENT, FAST, CONFIG, DATA_KEYS, typed, look, format, element, Family, RateScrub, Overlay } = window.DescentLiveParts;
 
   class LiveView extends RateScrub {
     constructor(parent) {
