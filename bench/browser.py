@@ -2,8 +2,9 @@
 
 `python -m bench.run browser` measures, on a fresh server (the persistent compilation cache kept):
 the cold start (first visitor → first chart), a committed learning-rate change (typed + Enter →
-the path redrawn and the page idle, and the WebSocket bytes it took) for 1 run × 300 steps and
-for 6 runs × 2,000 steps, the first page's bytes, the live scrub's path updates per second while
+the path redrawn and the page idle, the WebSocket bytes it took, and the browser's main-thread
+time it took, steadier than the wall clock on a noisy machine) for 1 run × 300 steps and for
+6 runs × 2,000 steps, the first page's bytes, the live scrub's path updates per second while
 a rate slider is dragged (1 and 6 runs), and the XLA compilations over a 50-change session.
 Rows go to bench/results.json's "browser" section. Never a timed test: machines are noisy.
 """
@@ -65,6 +66,25 @@ class Counter:
 
     def reset(self) -> int:
         taken, self.bytes = self.bytes, 0
+        return taken
+
+
+class MainThread:
+    """The page's main-thread busy time (Chromium's TaskDuration, over DevTools) since `reset`."""
+
+    def __init__(self, page: Page) -> None:
+        self.session = page.context.new_cdp_session(page)
+        self.session.send("Performance.enable")
+        self.start = self._task_seconds()
+
+    def _task_seconds(self) -> float:
+        metrics = self.session.send("Performance.getMetrics")["metrics"]
+        return float(next(m["value"] for m in metrics if m["name"] == "TaskDuration"))
+
+    def reset(self) -> float:
+        """Busy seconds since the last reset."""
+        now = self._task_seconds()
+        taken, self.start = now - self.start, now
         return taken
 
 
@@ -159,7 +179,9 @@ def measure() -> dict[str, float]:
             counter = Counter(page)
             rows["cold_start_s"] = open_page(page, url + "/")
             rows["first_page_kb"] = counter.reset() / 1024
+            busy = MainThread(page)
             seconds, sizes = commits(page, counter, CHANGES)
+            rows["commit_1x300_busy_ms"] = busy.reset() / CHANGES * 1e3
             rows["commit_1x300_p50_ms"] = statistics.median(seconds) * 1e3
             rows["commit_1x300_p95_ms"] = quantile(seconds, 0.95) * 1e3
             rows["commit_1x300_kb"] = statistics.median(sizes) / 1024
@@ -175,7 +197,9 @@ def measure() -> dict[str, float]:
             six_counter = Counter(six)
             rows["six_runs_first_chart_s"] = open_page(six, url + SIX_RUNS)
             rows["six_runs_first_page_kb"] = six_counter.reset() / 1024
+            six_busy = MainThread(six)
             seconds, sizes = commits(six, six_counter, CHANGES // 2)
+            rows["commit_6x2000_busy_ms"] = six_busy.reset() / (CHANGES // 2) * 1e3
             rows["commit_6x2000_p50_ms"] = statistics.median(seconds) * 1e3
             rows["commit_6x2000_kb"] = statistics.median(sizes) / 1024
             rows["commit_6x2000_draw_p50_ms"] = statistics.median(DRAW_MS)
