@@ -24,6 +24,16 @@ def open_link(query: dict[str, Any]) -> AppTest:
     return at
 
 
+def unfold(at: AppTest, *run_ids: int) -> AppTest:
+    """Unfold the runs' panels, as clicking their titles would (a folded panel draws no widget:
+    app/controls/runs.py)."""
+    for run_id in run_ids:
+        at.session_state[f"run{run_id}_open"] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def fresh(**state: Any) -> AppTest:
     """A new session; `state` seeds widget values before the first run (as a URL would)."""
     at = AppTest.from_file(ENTRY, default_timeout=60)

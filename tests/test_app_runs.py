@@ -19,7 +19,7 @@ from optimizers.schedules import SCHEDULES
 from surfaces import SURFACES
 from surfaces.dataset import least_squares
 from surfaces.registry import regression_data
-from tests.apptest_tools import fresh, trigger
+from tests.apptest_tools import fresh, trigger, unfold
 from tests.page_tools import (
     SHORT,
     add_run,
@@ -94,11 +94,31 @@ def test_six_runs_at_most_and_one_at_least() -> None:
     assert page.button(key="add_run").disabled and page.button(key="run1_duplicate").disabled
     assert len(contour(page)["data"]) == figures.FIRST_RUN_TRACE + 6 * figures.TRACES_PER_RUN + 1
     for run_id in (1, 3, 4, 2, 5):
+        unfold(page, run_id)
         page.button(key=f"run{run_id}_remove").click()
         settle(page)
     assert page.session_state["run_ids"] == [6]
     assert page.button(key="run6_remove").disabled
     check_run(page, 0, 1, default_config(optimizer=state.DEFAULT_OPTIMIZERS[6], steps=10))
+
+
+def test_a_folded_run_keeps_its_values_and_runs_as_when_unfolded(short: AppTest) -> None:
+    page = short
+    add_run(page, "adam")  # a run added by a click opens unfolded
+    page.number_input(key="run2_lr").set_value(0.02)
+    page.number_input(key="run2_clip_norm").set_value(5.0)
+    settle(page)
+    config = default_config(optimizer="adam", lr=0.02, modifiers={"clip_norm": 5.0})
+    unfolded = check_run(page, 1, 2, config)
+    page.session_state["run2_open"] = False  # its title clicked: folded
+    settle(page)
+    settle(page)  # and a rerun more: the values outlive runs that draw no widget for them
+    assert "run2_lr" not in [w.key for w in page.number_input], "a folded panel draws nothing"
+    np.testing.assert_array_equal(check_run(page, 1, 2, config).positions, unfolded.positions)
+    unfold(page, 2)
+    assert page.number_input(key="run2_lr").value == 0.02
+    assert page.number_input(key="run2_clip_norm").value == 5.0
+    assert page.selectbox(key="run2_optimizer").value == "adam"
 
 
 def test_same_optimizer_at_two_learning_rates(short: AppTest) -> None:

@@ -20,7 +20,7 @@ from app.link import from_query
 from app.state import MAX_RUNS, configs
 from optimizers.engine import Outcome, RunConfig, Trajectory
 from optimizers.report import describe
-from tests.apptest_tools import live, trigger
+from tests.apptest_tools import live, trigger, unfold
 from tests.lesson_tools import (
     stays_converged,
     table_cells,
@@ -268,6 +268,7 @@ def card_title(at: AppTest) -> list[str]:
 
 
 def assert_runs_shown(at: AppTest, lesson: Lesson) -> None:
+    unfold(at, *range(1, len(lesson.state.runs) + 1))
     for i, run_state in enumerate(lesson.state.runs, start=1):
         assert at.selectbox(key=f"run{i}_optimizer").value == run_state.optimizer
         assert at.number_input(key=f"run{i}_lr").value == run_state.lr

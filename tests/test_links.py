@@ -18,7 +18,7 @@ from app.state import CONTROL_GROUPS, configs
 from app.text import plain
 from app.views import SETTINGS, VIEW_SETTINGS, setting_key
 from optimizers.engine import run
-from tests.apptest_tools import address, live, open_link, trigger, warnings
+from tests.apptest_tools import address, live, open_link, trigger, unfold, warnings
 
 
 def final_positions(at: AppTest) -> np.ndarray:
@@ -51,6 +51,12 @@ def test_a_link_sets_every_widget_it_names() -> None:
     assert at.select_slider(key="steps").value == 200
     assert (at.number_input(key="x0").value, at.number_input(key="y0").value) == (-1.0, 1.5)
     assert at.number_input(key="run1_lr").value == 0.0005
+    # Run 2's panel is folded (no widget drawn), its run drawn with the link's values all the same.
+    assert "run2_optimizer" not in [w.key for w in at.selectbox]
+    folded = final_positions(at)
+    assert live(at)["view"]["controls"][1]["label"].startswith("2: Adam, η₀=0.02, β₁=0.8")
+    unfold(at, 2)
+    np.testing.assert_array_equal(final_positions(at), folded)
     assert at.selectbox(key="run2_optimizer").value == "adam"
     assert at.number_input(key="run2_lr").value == 0.02
     assert at.selectbox(key="run2_schedule").value == "cosine"

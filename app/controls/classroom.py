@@ -1,21 +1,42 @@
 """Classroom mode in the sidebar: the control groups a link hides or locks, the notes it may
-hide, and presenter mode."""
+hide, and presenter mode; and folded run panels, which draw nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 
 import streamlit as st
 
 from app.link.address import LINK, link_info
-from app.state import Classroom
+from app.state import CONTROL_GROUPS, Classroom
 
 PRESENT_KEY = "present"
+_FOLDED = ContextVar("folded", default=False)
+_NOTHING_SHOWN = Classroom(hidden=frozenset(CONTROL_GROUPS), notes=False)
 
 
 def classroom() -> Classroom:
-    """The classroom settings the page shows (the link's, or none)."""
-    return link_info().classroom
+    """The classroom settings the page shows (the link's, or none; every group hidden inside
+    `folded()`)."""
+    return _NOTHING_SHOWN if _FOLDED.get() else link_info().classroom
+
+
+@contextmanager
+def folded() -> Iterator[None]:
+    """Within it the controls read their values as hidden ones do, and draw nothing: a folded
+    run panel computes its run exactly as an open one, without a widget on the page."""
+    token = _FOLDED.set(True)
+    try:
+        yield
+    finally:
+        _FOLDED.reset(token)
+
+
+def is_folded() -> bool:
+    return _FOLDED.get()
 
 
 def _toggle_presenter() -> None:

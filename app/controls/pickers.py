@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from app.controls.classroom import classroom, note
+from app.controls.classroom import classroom, is_folded, note
 from common.registry import Registry
 from optimizers.rules import OPTIMIZERS
 from optimizers.specs import OPTIMIZER_GROUPS, OptimizerSpec, ScheduleSpec
@@ -54,6 +54,8 @@ def picker(
             help="\n\n".join(OPTIMIZER_GROUPS.values()) if grouped else None,
         )
     row = registry[st.session_state[key]]
+    if is_folded():
+        return row
     with st.container(key=f"{key}_formula"):  # sized to the sidebar (see the schedule formulas)
         st.latex(row.latex)
     caption = [OPTIMIZER_GROUPS[row.group]] if isinstance(row, OptimizerSpec) else []

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import streamlit as st
 
 from app import compute
-from app.controls.classroom import classroom
+from app.controls.classroom import classroom, folded, is_folded
 from app.controls.pickers import picker
 from app.controls.scene import Scene
 from app.controls.widgets import ensure, ensure_choice, fmt, log_options, param_widget
@@ -23,6 +24,9 @@ from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import ParamSpec
 
 BUTTONS = ("duplicate", "remove")
+# run{i}_open: whether its panel is unfolded (the first run's is, at first); run{i}_panel: the
+# expander's own state, whose identity changes with its title (the rule's name)
+OPEN, PANEL = "open", "panel"
 BATCH_MODIFIERS = frozenset({"batch_size", "batch_seed"})  # only for surfaces with data
 
 
@@ -64,6 +68,7 @@ def add_run() -> None:
     if len(ids) < MAX_RUNS:
         new = _free_id(ids)
         _drop(run_key(new, ""))
+        st.session_state[run_key(new, OPEN)] = True
         st.session_state["run_ids"] = [*ids, new]
 
 
@@ -75,8 +80,9 @@ def duplicate_run(source: int) -> None:
         prefix = run_key(source, "")
         for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
             name = key.removeprefix(prefix)
-            if name not in BUTTONS:
+            if name not in (*BUTTONS, PANEL):
                 st.session_state[run_key(new, name)] = st.session_state[key]
+        st.session_state[run_key(new, OPEN)] = True
         st.session_state["run_ids"] = [*ids, new]
 
 
@@ -224,7 +230,7 @@ def _modifier_widgets(run_id: int, scene: Scene) -> dict[str, float]:
     shown_group = classroom().mode("modifiers") != "hide"
     if shown_group:
         st.markdown("**Modifiers** · 0 is off")
-    columns = st.columns(2) if shown_group else [st.container()] * 2
+    columns = st.columns(2) if shown_group else [nullcontext()] * 2
     shown = [s for s in MODIFIERS if scene.surface.samples or s.name not in BATCH_MODIFIERS]
     modifiers = {}
     for i, spec in enumerate(shown):
@@ -261,7 +267,7 @@ def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
         "Optimizer", OPTIMIZERS, run_key(run_id, "optimizer"), _reset_optimizer, run_id, "optimizer"
     )
     lr = _lr_controls(run_id, optimizer.lr)
-    hint = st.container()
+    hint = nullcontext() if is_folded() else st.container()
     hyper = {
         s.name: param_widget(s, hyper_key(run_id, s.name), group="hyper") for s in optimizer.hyper
     }
@@ -306,15 +312,40 @@ def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
     return RunSetup(run_id, label, config)
 
 
+def _keep_values(run_id: int) -> None:
+    """Keep a folded run's values: Streamlit forgets the state of a widget a run does not draw."""
+    prefix = run_key(run_id, "")
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+        if key.removeprefix(prefix) not in (*BUTTONS, OPEN, PANEL):
+            st.session_state[key] = st.session_state[key]
+
+
+def _remember_fold(run_id: int) -> None:
+    st.session_state[run_key(run_id, OPEN)] = bool(st.session_state[run_key(run_id, PANEL)])
+
+
 def run_controls(scene: Scene) -> list[RunSetup]:
-    """One expander per run, then the add button."""
+    """One expander per run, then the add button. A folded run's panel draws nothing (its
+    widgets would cost the browser on every rerun): its run is read from the session, as its
+    widgets would give it, and its values are kept for when it unfolds."""
     ids = run_ids()
     setups = []
     for run_id in ids:
         opt_key = run_key(run_id, "optimizer")
         ensure_choice(opt_key, list(OPTIMIZERS), DEFAULT_OPTIMIZERS[run_id])
-        with st.expander(f"Run {run_id} · {OPTIMIZERS[st.session_state[opt_key]].name}", True):
+        opened = st.session_state.get(run_key(run_id, OPEN))
+        panel = st.expander(
+            f"Run {run_id} · {OPTIMIZERS[st.session_state[opt_key]].name}",
+            expanded=opened if isinstance(opened, bool) else run_id == ids[0],
+            key=run_key(run_id, PANEL),
+            on_change=_remember_fold,
+            args=(run_id,),
+        )
+        unfolded: AbstractContextManager = panel if panel.open else folded()
+        with unfolded:
             setups.append(_run_panel(run_id, scene, len(ids)))
+        if not panel.open:
+            _keep_values(run_id)
     if classroom().mode("runs") != "hide":
         locked = classroom().mode("runs") == "lock"
         st.button(

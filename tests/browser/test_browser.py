@@ -129,6 +129,15 @@ def open_app(page, link: str = "/") -> None:
     wait_idle(page)
 
 
+def unfold(page, run_id: int) -> None:
+    """Click run `run_id`'s folded panel title in the sidebar; wait until its controls are drawn
+    (a folded panel draws none: app/controls/runs.py)."""
+    title = page.locator("[data-testid=stSidebar] [data-testid=stExpander] summary")
+    title.filter(has_text=f"Run {run_id} ·").click()
+    page.locator(f".st-key-run{run_id}_optimizer").wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+
+
 def path(page) -> list[list[float]]:
     return page.evaluate(JS_PATH, GRAPH)
 

@@ -16,7 +16,7 @@ import pytest
 
 from optimizers.schedules import SCHEDULES
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.test_browser import METRICS, TIMEOUT_MS, open_app, wait_idle
+from tests.browser.test_browser import METRICS, TIMEOUT_MS, open_app, unfold, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -52,6 +52,8 @@ def test_every_schedule_formula_fits_the_default_sidebar(page, first: int) -> No
     fields = "&".join(f"run{i}_schedule={key}" for i, key in enumerate(keys, start=1))
     open_app(page, f"/?steps=10&runs={len(keys)}&{fields}")
     for i, key in enumerate(keys, start=1):
+        if i > 1:
+            unfold(page, i)  # a link's runs after the first open folded
         shown = page.evaluate(JS_FORMULA, f"run{i}_schedule_formula")
         assert shown["tex"].strip() == SCHEDULES[key].latex
         assert shown["width"] <= shown["room"], (key, shown["width"], shown["room"])
