@@ -267,7 +267,8 @@ def _basin_view(setup: RunSetup, scene: Scene) -> None:
         return
     basins = cached_basins(compute.config_key(setup.config), cells)
     if len(basins.minima) < 2:
-        st.info(f"{scene.surface.name} lists {len(basins.minima)} minimum: one basin at most.")
+        named = plain(scene.surface.name)
+        st.info(f"{named} lists {len(basins.minima)} minimum: one basin at most.")
     clickable = controls.classroom().mode("start") == "show"
     st.plotly_chart(
         analysis_figures.basin_figure(basins, scene.surface, scene.start),
@@ -314,7 +315,7 @@ def _curvature_view(setup: RunSetup, scene: Scene) -> None:
         )
     st.dataframe(rows, hide_index=True)
     if report.minimum is None:
-        st.info(f"{scene.surface.name} lists no minimum.")
+        st.info(f"{plain(scene.surface.name)} lists no minimum.")
     st.caption(
         "κ = |λ|_max / |λ|_min: how stretched the bowl is. Gradient descent is stable below "
         "2/λ_max and crosses the flat direction at a speed set by ηλ_min, so a large κ forces "

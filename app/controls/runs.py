@@ -213,16 +213,17 @@ def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, flo
         return
     if rate is None:
         return
+    # Markdown: the computed text escaped (plain); only fixed words and the colour directive not.
     if not math.isfinite(rate.value):
-        lambda_max = plain(fmt(rate.lambda_max))
-        st.caption(f"λ_max = {lambda_max} ≤ 0 at the start: no curvature limit on η.")
+        lambda_max = fmt(rate.lambda_max)
+        st.caption(plain(f"λ_max = {lambda_max} ≤ 0 at the start: no curvature limit on η."))
         return
     where = "" if rate.exact else " (curvature at the start)"
-    text = plain(f"{THRESHOLD_FORMULAS[optimizer]} = {fmt(rate.value)}{where}")
+    limit = f"{THRESHOLD_FORMULAS[optimizer]} = {fmt(rate.value)}{where}"
     if lr > rate.value:
-        st.caption(f":red[η₀ is above {text}: expect divergence.]")
+        st.caption(":red[" + plain(f"η₀ is above {limit}") + ": expect divergence.]")
     else:
-        st.caption(f"Stable below {text}.")
+        st.caption(plain(f"Stable below {limit}") + ".")
 
 
 def _modifier_widgets(run_id: int, scene: Scene) -> dict[str, float]:
