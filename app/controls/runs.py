@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app import compute
-from app.controls.classroom import classroom, folded, is_folded
+from app.controls.classroom import classroom, folded
 from app.controls.pickers import picker
 from app.controls.scene import Scene
 from app.controls.widgets import ensure, ensure_choice, fmt, log_options, param_widget
@@ -268,7 +268,7 @@ def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
         "Optimizer", OPTIMIZERS, run_key(run_id, "optimizer"), _reset_optimizer, run_id, "optimizer"
     )
     lr = _lr_controls(run_id, optimizer.lr)
-    hint = nullcontext() if is_folded() else st.container()
+    hint = nullcontext() if classroom().mode("lr") == "hide" else st.container()  # no hint then
     hyper = {
         s.name: param_widget(s, hyper_key(run_id, s.name), group="hyper") for s in optimizer.hyper
     }
