@@ -1,17 +1,19 @@
 """The cost model against the machine: each request type at the largest setting the budget lets
-through (its count at the cap, the steps that fit), on three kinds of surface; and the CPU time
-to build the worst custom formulas. `python -m bench.run budget` prints both."""
+through (its count at the cap, the steps that fit), on three kinds of surface; the compile model
+against first calls of programs never compiled before; and the CPU time to build the worst custom
+formulas. `python -m bench.run budget` prints all three."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
-from optimizers import analysis, cost
-from optimizers.engine import MAX_STEPS, RunConfig, run_batch
+from optimizers import analysis, cost, engine
+from optimizers.engine import MAX_STEPS, RunConfig, run_batch, summarize
 from surfaces import Surface, get_surface
 from surfaces.dataset import Points, data_surface
 from surfaces.formula import MAX_LENGTH, formula_surface
@@ -102,6 +104,85 @@ def budget_requests() -> list[Request]:
         for label, (surface, mods) in budget_surfaces().items()
         for request in _surface_requests(label, surface, mods)
     ]
+
+
+def cold_surfaces(tag: int) -> dict[str, Surface]:
+    """A typed formula and a data set that no other caller builds (`tag` makes them new), so the
+    programs that run on them are not compiled yet."""
+    x = np.random.default_rng(tag).normal(size=300)
+    terms = "+".join(f"sin({i}*x)*cos(y-{i})" for i in range(1, 12))
+    return {
+        "formula": formula_surface(f"{terms} + {tag}/977*(x^2 + y^2)"),
+        "data": data_surface(Points(tuple(x), tuple(2 * x + 1 + 0.3 * np.sin(7 * x)))),
+    }
+
+
+# (program, surface of `cold_surfaces`, rule, mini-batch size): one first call each.
+COMPILE_CASES: list[tuple[cost.Program, str, str, float | None]] = [
+    ("trajectory", "formula", "adam", None),
+    ("trajectory", "data", "newton", 7.0),
+    ("summary", "formula", "gd", None),
+    ("summary", "data", "momentum", 7.0),
+    ("rates", "formula", "newton", None),
+    ("rates", "data", "adam", None),
+]
+
+
+def compile_request(
+    program: cost.Program, surface: Surface, optimizer: str, batch: float | None
+) -> tuple[RunConfig, Callable[[], cost.Estimate], Callable[[], object]]:
+    """The configuration whose kernel `program` compiles, the cost model's estimate of the
+    request, and the request (300 steps, or 100 rates)."""
+    modifiers = {} if batch is None else {"batch_size": batch}
+    config = RunConfig(surface, optimizer, lr=1e-3, steps=300, modifiers=modifiers)
+    rates = np.geomspace(1e-4, 1e-2, 100)
+    requests: dict[str, tuple[Callable[[], cost.Estimate], Callable[[], object]]] = {
+        "trajectory": (partial(cost.race_seconds, [config]), partial(engine.run, config)),
+        "summary": (
+            partial(cost.sweep_seconds, config, len(rates)),
+            partial(summarize, config, {"lr": rates}),
+        ),
+        "rates": (
+            partial(cost.range_seconds, config, len(rates)),
+            partial(engine.run_with_rates, config, rates),
+        ),
+    }
+    estimate, call = requests[program]
+    scanned = replace(config, steps=len(rates)) if program == "rates" else config
+    return scanned, estimate, call
+
+
+def _cpu(call: Callable[[], object]) -> float:
+    start = time.process_time()
+    call()
+    return time.process_time() - start
+
+
+def compile_rows() -> dict[str, dict[str, object]]:
+    """The estimated compilation of each of COMPILE_CASES against the measured one: the first
+    call's CPU seconds less the second's (the same work, compiled)."""
+    rows = {}
+    for program, surface, optimizer, batch in COMPILE_CASES:
+        the_surface = cold_surfaces(time.time_ns() % 1_000_000)[surface]
+        _, estimate, call = compile_request(program, the_surface, optimizer, batch)
+        estimated = estimate().compile
+        measured = _cpu(call) - _cpu(call)
+        ratio = estimated / measured
+        batched = f", batch {batch:g}" if batch else ""
+        name = f"compile {program}, {surface}, {optimizer}{batched}"
+        rows[name] = {
+            "name": name,
+            "estimate_s": estimated,
+            "cpu_s": measured,
+            "ratio": ratio,
+            "passed": 1 / ESTIMATE_TOLERANCE <= ratio <= ESTIMATE_TOLERANCE,
+        }
+        print(
+            f"{name:58} estimate {estimated:6.2f} s  cpu {measured:6.2f} s  ×{ratio:4.2f}"
+            f"  {'pass' if rows[name]['passed'] else 'FAIL'}",
+            flush=True,
+        )
+    return rows
 
 
 BUILD_TARGET_S = 1.0  # a custom formula surface, minimum search included, from scratch
