@@ -129,12 +129,13 @@ for run in runs:
     getattr(st, inspector.tone(run.trajectory))(f"**{plain(run.label)}** — {run.description}")
 st.markdown(f"#### {plain(surface.name)}")
 st.latex(surface.latex)
-if surface.reference:
-    st.caption(plain(surface.reference))
-controls.note(surface.note)
-controls.note(
-    "Pick a loss surface, race up to six optimizers down it, and see how the learning rate, "
-    "the update rule and the schedule decide who gets to the bottom."
+controls.caption(
+    plain(surface.reference),
+    notes=[
+        surface.note,
+        "Pick a loss surface, race up to six optimizers down it, and see how the learning rate, "
+        "the update rule and the schedule decide who gets to the bottom.",
+    ],
 )
 if surface.recipe and surface.recipe[0] == "data" and (points := custom.current_points()):
     shown = step or None  # the step control's, else each run's last
@@ -163,8 +164,7 @@ if room.mode("inspector") != "hide":
             st.markdown(f"**{plain(run.label)}** · step {shown}{ended}\n\n{rows}")
 
 if room.mode("lessons") != "hide":
-    st.subheader("Lessons")
-    st.markdown(lessons.gallery_table())
+    st.markdown(f"### Lessons\n\n{lessons.gallery_table()}")
 
 if room.mode("export") == "hide":
     st.stop()
@@ -184,10 +184,9 @@ downloads = (  # label, contents (built only when clicked), file name, MIME type
      "descent-lab.html",
      "text/html", "export_html", surface_drawn),
 )  # fmt: skip
-for column, (label, data, file_name, mime, button_key, usable) in zip(
-    st.columns(3), downloads, strict=True
-):
-    column.download_button(
+row = st.container(horizontal=True)  # one block, not a column per button
+for label, data, file_name, mime, button_key, usable in downloads:
+    row.download_button(
         label, data=data, file_name=file_name, mime=mime, key=button_key, on_click="ignore",
         disabled=not usable or room.mode("export") == "lock",
     )  # fmt: skip

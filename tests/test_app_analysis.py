@@ -298,7 +298,7 @@ def test_bad_settings_and_capped_work_are_reported() -> None:
 def test_a_map_against_a_switched_off_clip_norm_draws_without_the_run_s_ring() -> None:
     """Clipping off is a clip norm of 0, which has no place on the map's log axis: the map is
     drawn (no log10(0) warning) and only the analysed run's ring is left out."""
-    at = show(page(), "Stability map")
+    at = show(page(run1_more=True), "Stability map")  # warmup and the modifiers shown
     at.selectbox(key=views.AXIS_KEY).set_value("clip_norm")
     settle(at)
     names = {t.get("name") for t in chart(at, selection.MAP_CHART)["data"]}

@@ -15,7 +15,7 @@ from app import controls, figures, inspector, state
 from app.text import plain
 from optimizers.engine import RunConfig, run
 from optimizers.rules import OPTIMIZERS
-from optimizers.schedules import SCHEDULES
+from optimizers.schedules import SCHEDULES, WARMUP_PARAMS
 from surfaces import SURFACES
 from surfaces.dataset import least_squares
 from surfaces.registry import regression_data
@@ -106,6 +106,8 @@ def test_a_folded_run_keeps_its_values_and_runs_as_when_unfolded(short: AppTest)
     page = short
     add_run(page, "adam")  # a run added by a click opens unfolded
     page.number_input(key="run2_lr").set_value(0.02)
+    page.toggle(key="run2_more").set_value(True)
+    settle(page)
     page.number_input(key="run2_clip_norm").set_value(5.0)
     settle(page)
     config = default_config(optimizer="adam", lr=0.02, modifiers={"clip_norm": 5.0})
@@ -119,6 +121,46 @@ def test_a_folded_run_keeps_its_values_and_runs_as_when_unfolded(short: AppTest)
     assert page.number_input(key="run2_lr").value == 0.02
     assert page.number_input(key="run2_clip_norm").value == 5.0
     assert page.selectbox(key="run2_optimizer").value == "adam"
+
+
+def drawn(at: AppTest) -> set[str]:
+    """The names of run 1's number widgets on the page."""
+    widgets = [*at.number_input, *at.slider, *at.select_slider]
+    return {str(w.key).removeprefix("run1_") for w in widgets}
+
+
+def test_warmup_and_modifiers_fold_behind_a_toggle_and_keep_their_values(short: AppTest) -> None:
+    page = short
+    extras = {s.name for s in controls.runs.EXTRAS}
+    assert extras == {s.name for s in WARMUP_PARAMS} | {
+        "clip_value", "clip_norm", "l2", "weight_decay", "noise_std", "noise_seed"
+    }  # fmt: skip
+    assert not page.toggle(key="run1_more").value, "folded at first: nothing is switched on"
+    assert not extras & drawn(page)
+    page.toggle(key="run1_more").set_value(True)
+    settle(page)
+    assert extras <= drawn(page)
+    page.number_input(key="run1_clip_norm").set_value(5.0)
+    page.number_input(key="run1_warmup_steps").set_value(20)
+    settle(page)
+    config = default_config(modifiers={"clip_norm": 5.0}, warmup={"warmup_steps": 20.0})
+    shown = check_run(page, 0, 1, config)
+    page.toggle(key="run1_more").set_value(False)
+    settle(page)
+    settle(page)  # a rerun more: the values outlive runs that draw no widget for them
+    assert not extras & drawn(page)
+    np.testing.assert_array_equal(check_run(page, 0, 1, config).positions, shown.positions)
+    assert plain("On: warmup 20, clip C=5.") in [c.value for c in page.caption]
+    page.toggle(key="run1_more").set_value(True)
+    settle(page)
+    assert page.number_input(key="run1_clip_norm").value == 5.0
+    assert page.number_input(key="run1_warmup_steps").value == 20
+
+
+def test_a_modifier_set_before_the_panel_is_drawn_unfolds_the_toggle() -> None:
+    at = fresh(run1_l2=0.1)  # as a link or a lesson sets it
+    assert at.toggle(key="run1_more").value
+    assert at.number_input(key="run1_l2").value == 0.1
 
 
 def test_same_optimizer_at_two_learning_rates(short: AppTest) -> None:

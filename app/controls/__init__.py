@@ -8,7 +8,7 @@
     classroom.py  what a classroom link hides or locks, the notes, presenter mode
 """
 
-from app.controls.classroom import classroom, note, presenter_toggle
+from app.controls.classroom import caption, classroom, presenter_toggle
 from app.controls.runs import RunSetup, run_controls, run_label
 from app.controls.scene import Scene, inspect_step_slider, inspected_step, scene_controls
 from app.controls.widgets import ensure_choice, fmt, log_options, param_widget
@@ -16,13 +16,13 @@ from app.controls.widgets import ensure_choice, fmt, log_options, param_widget
 __all__ = [
     "RunSetup",
     "Scene",
+    "caption",
     "classroom",
     "ensure_choice",
     "fmt",
     "inspect_step_slider",
     "inspected_step",
     "log_options",
-    "note",
     "param_widget",
     "presenter_toggle",
     "run_controls",

@@ -3,7 +3,7 @@ hide, and presenter mode; and folded run panels, which draw nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
@@ -58,7 +58,9 @@ def presenter_toggle() -> None:
     )
 
 
-def note(text: str) -> None:
-    """An explanatory caption, unless classroom mode hides the notes."""
-    if classroom().notes:
-        st.caption(text)
+def caption(*facts: str, notes: Sequence[str] = ()) -> None:
+    """One caption (one element: each costs the browser on every rerun): the `facts`, then the
+    explanatory `notes` unless classroom mode hides the notes; empty parts are left out."""
+    parts = [part for part in (*facts, *(notes if classroom().notes else ())) if part]
+    if parts:
+        st.caption("\n\n".join(parts))

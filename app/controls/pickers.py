@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from app.controls.classroom import classroom, is_folded, note
+from app.controls.classroom import caption, classroom, is_folded
 from common.registry import Registry
 from optimizers.rules import OPTIMIZERS
 from optimizers.specs import OPTIMIZER_GROUPS, OptimizerSpec, ScheduleSpec
@@ -58,9 +58,7 @@ def picker(
         return row
     with st.container(key=f"{key}_formula"):  # sized to the sidebar (see the schedule formulas)
         st.latex(row.latex)
-    caption = [OPTIMIZER_GROUPS[row.group]] if isinstance(row, OptimizerSpec) else []
-    caption += [row.reference] if row.reference else []
-    if caption:
-        st.caption(" · ".join(caption))
-    note(row.note)
+    facts = [OPTIMIZER_GROUPS[row.group]] if isinstance(row, OptimizerSpec) else []
+    facts += [row.reference] if row.reference else []
+    caption(" · ".join(facts), notes=[row.note])
     return row

@@ -1,11 +1,11 @@
-"""The runs' controls: one panel per run (optimizer, η₀, hyperparameters, schedule, warmup,
-modifiers), and the callbacks that add, duplicate and remove runs."""
+"""The runs' controls: one panel per run (optimizer, η₀, hyperparameters, schedule, and behind a
+toggle warmup and the modifiers), and the callbacks that add, duplicate and remove runs."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
 import streamlit as st
@@ -27,7 +27,9 @@ BUTTONS = ("duplicate", "remove")
 # run{i}_open: whether its panel is unfolded (the first run's is, at first); run{i}_panel: the
 # expander's own state, whose identity changes with its title (the rule's name)
 OPEN, PANEL = "open", "panel"
+MORE = "more"  # run{i}_more: whether the panel shows warmup and the modifiers but the batch ones
 BATCH_MODIFIERS = frozenset({"batch_size", "batch_seed"})  # only for surfaces with data
+EXTRAS = (*WARMUP_PARAMS, *(s for s in MODIFIERS if s.name not in BATCH_MODIFIERS))
 
 
 @dataclass(frozen=True)
@@ -132,18 +134,22 @@ def run_label(run_id: int, config: RunConfig) -> str:
     parts += [f"{s.label}={fmt(hyper[s.label])}" for s in rule.hyper if hyper[s.label] != s.default]
     if config.schedule != "constant":
         parts.append(_in_sentence(SCHEDULES[config.schedule].name))
-    if config.warmup.get("warmup_steps", 0) > 0:
-        parts.append(f"warmup {int(config.warmup['warmup_steps'])}")
-    short = {
-        "clip_value": "clip c={}",
-        "clip_norm": "clip C={}",
-        "l2": "L2 {}",
-        "weight_decay": "wd {}",
-        "noise_std": "noise σ={}",
-    }
-    on = {n: v for n, v in config.modifiers.items() if n in short and v}
-    parts += [short[n].format(fmt(v)) for n, v in on.items()]
-    return ", ".join(parts)
+    return ", ".join(parts + _extras_on({**config.warmup, **config.modifiers}))
+
+
+_SHORT = {  # how the legend and the folded toggle name warmup and the modifiers switched on
+    "warmup_steps": "warmup {}",
+    "clip_value": "clip c={}",
+    "clip_norm": "clip C={}",
+    "l2": "L2 {}",
+    "weight_decay": "wd {}",
+    "noise_std": "noise σ={}",
+}
+
+
+def _extras_on(values: Mapping[str, float]) -> list[str]:
+    """The short names of those of `values` switched on (> 0): "warmup 50", "clip C=5"."""
+    return [_SHORT[name].format(fmt(v)) for name, v in values.items() if name in _SHORT and v > 0]
 
 
 def _clamped_rate(run_id: int, spec: ParamSpec) -> tuple[float, str | None]:
@@ -226,15 +232,14 @@ def _critical_hint(scene: Scene, optimizer: str, lr: float, hyper: dict[str, flo
         st.caption(plain(f"Stable below {limit}") + ".")
 
 
-def _modifier_widgets(run_id: int, scene: Scene) -> dict[str, float]:
-    """The modifiers in two columns (0 is off); the batch ones only for surfaces with data."""
+def _modifier_widgets(run_id: int, specs: Sequence[ParamSpec], title: str) -> dict[str, float]:
+    """The modifiers `specs` in two columns under `title` (0 is off)."""
     shown_group = classroom().mode("modifiers") != "hide"
     if shown_group:
-        st.markdown("**Modifiers** · 0 is off")
+        st.markdown(f"**{title}** · 0 is off")
     columns = st.columns(2) if shown_group else [nullcontext()] * 2
-    shown = [s for s in MODIFIERS if scene.surface.samples or s.name not in BATCH_MODIFIERS]
     modifiers = {}
-    for i, spec in enumerate(shown):
+    for i, spec in enumerate(specs):
         with columns[i % 2]:
             modifiers[spec.name] = param_widget(
                 spec, run_key(run_id, spec.name), modifier_kind(spec), group="modifiers"
@@ -284,12 +289,16 @@ def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
         s.name: param_widget(s, schedule_key(run_id, s.name), group="schedule")
         for s in schedule.params
     }
-    if classroom().mode("warmup") != "hide":
-        st.markdown("**Warmup**")
-    warmup = {
-        s.name: param_widget(s, run_key(run_id, s.name), group="warmup") for s in WARMUP_PARAMS
-    }
-    modifiers = _modifier_widgets(run_id, scene)
+    batches = [s for s in MODIFIERS if s.name in BATCH_MODIFIERS and scene.surface.samples]
+    modifiers = _modifier_widgets(run_id, batches, "Mini-batches") if batches else {}
+    with _extras(run_id):
+        if classroom().mode("warmup") != "hide":
+            st.markdown("**Warmup**")
+        warmup = {
+            s.name: param_widget(s, run_key(run_id, s.name), group="warmup") for s in WARMUP_PARAMS
+        }
+        general = [s for s in MODIFIERS if s.name not in BATCH_MODIFIERS]
+        modifiers |= _modifier_widgets(run_id, general, "Modifiers")
     _run_buttons(run_id, n_runs)
 
     config = RunConfig(
@@ -313,12 +322,45 @@ def _run_panel(run_id: int, scene: Scene, n_runs: int) -> RunSetup:
     return RunSetup(run_id, label, config)
 
 
-def _keep_values(run_id: int) -> None:
-    """Keep a folded run's values: Streamlit forgets the state of a widget a run does not draw."""
+def _keep_values(run_id: int, names: Sequence[str] | None = None) -> None:
+    """Keep a folded run's values (or only those of `names`): Streamlit forgets the state of a
+    widget a run does not draw."""
     prefix = run_key(run_id, "")
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
-        if key.removeprefix(prefix) not in (*BUTTONS, OPEN, PANEL):
+        name = key.removeprefix(prefix)
+        if name not in (*BUTTONS, OPEN, PANEL) and (names is None or name in names):
             st.session_state[key] = st.session_state[key]
+
+
+@contextmanager
+def _extras(run_id: int) -> Iterator[None]:
+    """Warmup and the modifiers (not the batch ones) behind a toggle, off at first unless one of
+    them is set (by a link or a lesson). Off, they draw nothing (each widget costs the browser
+    on every rerun) and a caption names those switched on."""
+    if classroom().mode("warmup") == "hide" and classroom().mode("modifiers") == "hide":
+        yield  # a classroom link or a folded panel: nothing to show
+        return
+    key = run_key(run_id, MORE)
+    values = {spec.name: st.session_state.get(run_key(run_id, spec.name)) for spec in EXTRAS}
+    if not isinstance(st.session_state.get(key), bool):
+        st.session_state[key] = any(
+            value is not None and value != spec.default
+            for spec, value in zip(EXTRAS, values.values(), strict=True)
+        )
+    if st.toggle(
+        "Warmup, clipping, L2, noise",
+        key=key,
+        help="Learning-rate warmup; clipping by value or by norm, L2 and decoupled weight decay, "
+        "gradient noise.",
+    ):
+        yield
+        return
+    with folded():
+        yield
+    _keep_values(run_id, list(values))
+    numbers = {n: float(v) for n, v in values.items() if isinstance(v, int | float)}
+    if on := _extras_on(numbers):
+        st.caption(plain("On: " + ", ".join(on) + "."))
 
 
 def _remember_fold(run_id: int) -> None:
