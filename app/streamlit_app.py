@@ -4,6 +4,7 @@ Start from the repository root with `streamlit run app/streamlit_app.py` (or `ma
 """
 
 import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 # `streamlit run` puts app/ on sys.path, not the repository root (surfaces/, optimizers/).
@@ -19,7 +20,6 @@ import streamlit as st  # noqa: E402
 
 from app import (  # noqa: E402
     analysis,
-    animation_guard,
     code_panel,
     compute,
     controls,
@@ -72,7 +72,6 @@ with st.sidebar:
     st.divider()
     st.header("Runs")
     setups = controls.run_controls(scene)
-    animation_guard.install()  # Pause during Play: no uncaught page error
 
 page = address.current_state()
 address.sync_link(page)  # the address bar always holds the link to what is on screen
@@ -152,7 +151,10 @@ if scene.show_3d and surface_drawn:
 if room.mode("inspector") != "hide":
     st.subheader("Step inspector")
     step = controls.inspect_step_slider(scene.steps)
-    columns = st.columns(min(len(runs), 3) or 1)
+    # Side by side for several runs; one run's table needs no column block
+    columns: list[AbstractContextManager] = (
+        list(st.columns(min(len(runs), 3))) if len(runs) > 1 else [nullcontext()]
+    )
     for i, run in enumerate(runs):
         with columns[i % len(columns)]:
             if not inspector.started(run.trajectory):

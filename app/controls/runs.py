@@ -251,15 +251,15 @@ def _run_buttons(run_id: int, n_runs: int) -> None:
     mode = classroom().mode("runs")
     if mode == "hide":
         return
-    left, right = st.columns(2)
-    left.button(
+    row = st.container(horizontal=True)  # one block, not a column per button
+    row.button(
         "Duplicate",
         key=run_key(run_id, "duplicate"),
         on_click=duplicate_run,
         args=(run_id,),
         disabled=mode == "lock" or n_runs >= MAX_RUNS,
     )
-    right.button(
+    row.button(
         "Remove",
         key=run_key(run_id, "remove"),
         on_click=remove_run,

@@ -201,8 +201,8 @@ def contour_figure(
 # so the browser reports "Uncaught (in promise) undefined" as a page error. This script notes when
 # plotly.js announces the interruption (`plotly_animationinterrupted` on the graph div, emitted just
 # before the rejection) and swallows exactly that rejection: no reason, within a second of an
-# interruption. Anything else still surfaces. The page mounts it (app/animation_guard.py); the
-# exported HTML runs it after its plot.
+# interruption. Anything else still surfaces. The page runs it from its head
+# (app/live/component.py); the exported HTML runs it after its plot.
 ANIMATION_GUARD = """(() => {
   if (window.__descentLabAnimationGuard) return;
   window.__descentLabAnimationGuard = true;

@@ -16,6 +16,7 @@ import plotly
 import streamlit as st
 
 from app.assets import STATIC, ensure_plotly_asset
+from app.figures import ANIMATION_GUARD
 
 LIVE_SCRIPTS = ("descent-live-parts.js", "descent-live-scrub.js", "descent-live.js")  # in order
 FAVICON = STATIC / "favicon.svg"
@@ -80,12 +81,14 @@ _PRESENT_CSS = (STATIC / "present.css").read_text()
 
 
 def page_head(present: bool) -> None:
-    """The page's own style (a compact header, and presenter mode's large type), and the start
-    of the live view's script loading: the first element on the page, so that the browser
-    parses plotly.js while Streamlit draws the rest (the view mounts far later)."""
+    """The page's own style (a compact header, and presenter mode's large type), the start of
+    the live view's script loading and the animation guard (`figures.ANIMATION_GUARD`): the
+    first element on the page, so that the browser parses plotly.js while Streamlit draws the
+    rest (the view mounts far later)."""
     ensure_plotly_asset()
     style = f"<style>{_PAGE_CSS}{_PRESENT_CSS if present else ''}</style>"
-    st.html(f"{style}<script>{_LOAD_JS}loadLive();</script>", unsafe_allow_javascript=True)
+    script = f"<script>{_LOAD_JS}loadLive();{ANIMATION_GUARD}</script>"
+    st.html(style + script, unsafe_allow_javascript=True)
 
 
 view_component = st.components.v2.component("descent_live", js=_VIEW_JS, isolate_styles=False)
