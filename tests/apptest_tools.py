@@ -103,8 +103,8 @@ def live(at: AppTest) -> dict[str, Any]:
     view: dict[str, Any] | None = None
     for element in at.get("bidi_component"):
         if element.proto.component_name == "descent_live_blob":
-            data = json.loads(element.proto.json)
-            blobs[data["id"]] = data["payload"]
+            blob_id, text = element.proto.bytes.split(b"\n", 1)  # see app/live/payloads.Blob
+            blobs[blob_id.decode()] = json.loads(text)
         elif element.proto.component_name == "descent_live":
             view = json.loads(element.proto.json)
     if view is None:

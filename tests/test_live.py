@@ -79,7 +79,7 @@ def test_the_family_payload_samples_each_member_and_says_its_outcome() -> None:
     rates = family.window(0.01, 1e-5, 10.0, 0.2)
     key = compute.config_key(replace(config, lr=None))
     minimum = SURFACES["quadratic"].minimum_value({})
-    _, payload = live.family_blob.__wrapped__(key, tuple(rates), minimum)
+    payload = live.family_blob.__wrapped__(key, tuple(rates), minimum).payload
     assert payload["rates"] == list(rates)
     xy = decode(payload["xy"]).reshape(len(rates), live.FAMILY_PATH_POINTS, 2)
     steps = decode(payload["metric_steps"]).astype(int)

@@ -71,7 +71,13 @@ export default function ({ parentElement, data }) {
   const store = window.__descentLiveStore || (window.__descentLiveStore = { blobs: new Map() });
   const box = parentElement.closest && parentElement.closest('[data-testid="stElementContainer"]');
   if (box) box.style.display = "none";
-  store.blobs.set(data.id, data.payload);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const cut = bytes.indexOf(10); // the id, a newline, the JSON: parsed once per id
+  const decoder = new TextDecoder();
+  const id = decoder.decode(bytes.subarray(0, cut));
+  if (!store.blobs.has(id)) {
+    store.blobs.set(id, JSON.parse(decoder.decode(bytes.subarray(cut + 1))));
+  }
   window.dispatchEvent(new CustomEvent("descent-live-blob"));
 }
 """

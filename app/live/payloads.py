@@ -31,15 +31,19 @@ METRIC_NAMES = {"learning rate": "lr", "gradient norm": "gnorm"}  # by row title
 
 
 class Blob(NamedTuple):
-    """A payload and the id the view asks for it by (a hash of its JSON)."""
+    """A payload, the id the view asks for it by (a hash of its JSON) and what the page gets:
+    `wire`, the id, a newline and the JSON (UTF-8). Bytes travel as they are, where a dict would
+    be serialized twice and walked once more on every rerun, and parsed again in the page."""
 
     id: str
     payload: dict[str, Any]
+    wire: bytes
 
 
 def blob(payload: dict[str, Any]) -> Blob:
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
-    return Blob(hashlib.blake2b(text.encode(), digest_size=10).hexdigest(), payload)
+    digest = hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+    return Blob(digest, payload, f"{digest}\n{text}".encode())
 
 
 def _float32(spec: Any) -> Any:
@@ -169,7 +173,7 @@ def _log_range(values: np.ndarray, starts: np.ndarray) -> list[float] | None:
 @st.cache_data(show_spinner=False, max_entries=32)
 def family_blob(
     key: compute.ConfigKey, rates: tuple[float, ...], minimum: float | None
-) -> tuple[str, dict]:
+) -> Blob:
     """The family of `key` at `rates`, sampled for drawing (see the module docstring)."""
     config = compute.config_from_key(key)
     members = family.run_family(config, np.array(rates)).members
@@ -221,8 +225,7 @@ def family_blob(
             "gnorm": _log_range(gnorm, gnorm[:, 0]),
         },
     }
-    made = blob(payload)
-    return made.id, made.payload
+    return blob(payload)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

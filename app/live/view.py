@@ -105,7 +105,7 @@ def _control(setup: RunSetup, trajectory: Trajectory, color: str, minimum: float
         control["note"] = f"No live scrub for this run: {refusal}"
         return _Control(control, None)
     try:
-        made = Blob(*family_blob(key, tuple(float(r) for r in rates), minimum))
+        made = family_blob(key, tuple(float(r) for r in rates), minimum)
     except ValueError as error:
         control["note"] = f"No live scrub for this run: {error}"
         return _Control(control, None)
@@ -219,7 +219,7 @@ def show(
         + [(f"run{i}", b) for i, b in enumerate(runs)]
         + [(f"family{i}", b) for i, b in enumerate(families)]
     ):
-        blob_component(data={"id": part.id, "payload": part.payload}, key=f"{KEY}-{slot}")
+        blob_component(data=part.wire, key=f"{KEY}-{slot}")
     view_component(
         data={
             "surface": surface_part.id,

@@ -227,8 +227,11 @@ def test_a_committed_change_does_not_resend_the_surface(page) -> None:
             message = ForwardMsg()
             message.ParseFromString(frame)
             component = message.delta.new_element.bidi_component
-            if component.component_name in (BLOB, VIEW):
-                found.append((component.component_name, json.loads(component.json), len(frame)))
+            if component.component_name == BLOB:  # the id, a newline, the JSON (payloads.Blob)
+                blob_id = component.bytes.split(b"\n", 1)[0].decode()
+                found.append((BLOB, {"id": blob_id}, len(frame)))
+            elif component.component_name == VIEW:
+                found.append((VIEW, json.loads(component.json), len(frame)))
         return found
 
     first = components(received)
