@@ -171,9 +171,7 @@ def _log_range(values: np.ndarray, starts: np.ndarray) -> list[float] | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def family_blob(
-    key: compute.ConfigKey, rates: tuple[float, ...], minimum: float | None
-) -> Blob:
+def family_blob(key: compute.ConfigKey, rates: tuple[float, ...], minimum: float | None) -> Blob:
     """The family of `key` at `rates`, sampled for drawing (see the module docstring)."""
     config = compute.config_from_key(key)
     members = family.run_family(config, np.array(rates)).members
