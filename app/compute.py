@@ -242,7 +242,7 @@ FIGURE_CACHE_BYTES = 32 * 2**20  # per figure cache: 128 MiB for the four
 FIGURE_ENTRY_BYTES = {
     "surface_layer": 256 * 2**10,
     "contour_figure": 4 * 2**20,
-    "metrics_figure": 1 * 2**20,
+    "metrics_spec": 1 * 2**20,
     "surface3d_figure": 2 * 2**20,
 }
 FIGURE_ENTRIES = {name: FIGURE_CACHE_BYTES // size for name, size in FIGURE_ENTRY_BYTES.items()}
@@ -300,14 +300,15 @@ def sharpness(key: ConfigKey) -> Sharpness:
     return path_sharpness(run(key)[0], config_from_key(key))
 
 
-@st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["metrics_figure"])
-def metrics_figure(runs: RunsKey, step: int):
+@st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["metrics_spec"])
+def metrics_spec(runs: RunsKey, step: int) -> figures.FigureSpec:
     """Loss above the surface's f* (at its parameters), η_k with each run's stability limit
-    dashed, the gradient norm and the sharpness (see `figures.metrics_figure`)."""
+    dashed, the gradient norm and the sharpness (see `figures.metrics_spec`), as plain dicts:
+    the live view sends them as they are (a go.Figure would cost more to build than them)."""
     configs = [config_from_key(key) for key, _, _ in runs]
     minimum = key_surface(runs[0][0]).minimum_value(configs[0].surface_params) if runs else None
     thresholds = [threshold(config) for config in configs]
-    return figures.metrics_figure(
+    return figures.metrics_spec(
         _views(runs),
         step=step,
         minimum=minimum,

@@ -53,7 +53,7 @@ def lesson_figures(key: str) -> dict[str, dict]:
         first, DEFAULTS["range_low"], DEFAULTS["range_high"], int(DEFAULTS["range_steps"])
     )
     return {
-        "metrics": compute.metrics_figure(runs, 0).to_dict(),
+        "metrics": compute.metrics_spec(runs, 0)._asdict(),
         "sweep": analysis_figures.sweep_figure(sweep, lr).to_dict(),
         "range": analysis_figures.range_curve_figure(test, compute.critical(first)).to_dict(),
     }

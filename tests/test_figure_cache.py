@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from app import compute
+from app.figures import SpecFigure
 from app.state import MAX_RUNS
 from optimizers.engine import MAX_STEPS, RunConfig
 
@@ -18,7 +19,7 @@ RULES = ("gd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
 CACHES: dict[str, Callable] = {
     "surface_layer": compute.surface_layer,
     "contour_figure": compute.contour_figure,
-    "metrics_figure": compute.metrics_figure,
+    "metrics_spec": compute.metrics_spec,
     "surface3d_figure": compute.surface3d_figure,
 }
 
@@ -36,7 +37,7 @@ def largest() -> dict[str, int]:
     return {
         "surface_layer": len(json.dumps(layer._asdict(), default=lambda a: a.tolist())),
         "contour_figure": len(compute.contour_figure(surface, params, runs, True).to_json()),
-        "metrics_figure": len(compute.metrics_figure(runs, MAX_STEPS).to_json()),
+        "metrics_spec": len(SpecFigure(*compute.metrics_spec(runs, MAX_STEPS)).to_json()),
         "surface3d_figure": len(compute.surface3d_figure(surface, params, runs).to_json()),
     }
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from app import compute, figures
-from app.figures import RunView, array_of, metrics_figure
+from app.figures import RunView, SpecFigure, array_of, metrics_figure
 from app.lessons import LESSONS
 from app.state import configs
 from optimizers.engine import RunConfig, Trajectory, run
@@ -238,7 +238,7 @@ def test_the_pages_metrics_figure_marks_the_crossing_its_status_sentence_names()
     )
     sentence = compute.run(runs[0][0])[1]
     assert "Cause: from step 81 the learning rate" in sentence
-    fig = compute.metrics_figure(runs, 0)
+    fig = SpecFigure(*compute.metrics_spec(runs, 0))
     (cross,) = [t for t in fig.data if t.mode == "markers" and t.yaxis == "y4"]
     assert list(cross.x) == [81] and cross.y[0] == pytest.approx(10.0, rel=1e-12)
     assert fig.layout.yaxis4.title.text == figures.SHARPNESS_TITLE

@@ -3,7 +3,7 @@ trace and layout dicts the live view ships). No Streamlit here and no maths beyo
 downsampling (the surface maths is in `surfaces.grid`).
 
     style        colours, marker styles, `RunView` (one run as drawn)
-    transport    plotly.js typed arrays (`typed`, `array_of`) and `SpecFigure`
+    transport    plotly.js typed arrays (`typed`, `array_of`), `FigureSpec` and `SpecFigure`
     geometry     path downsampling and clipping to the view box (`RunGeometry`)
     raster       the contour's banded PNG underlay
     plane        the plane's layers: surface, −∇f field, stationary points, runs, exits, axes
@@ -51,6 +51,7 @@ from app.figures.metrics import (
     USED_RATES,
     Threshold,
     metrics_figure,
+    metrics_spec,
 )
 from app.figures.plane import (
     CONTOUR_LEVELS,
@@ -71,7 +72,7 @@ from app.figures.plane import (
 )
 from app.figures.style import PALETTE, SURFACE_COLORSCALE, TOP_LEGEND, RunView
 from app.figures.surface3d import LIFT_3D, surface3d_figure
-from app.figures.transport import SpecFigure, array_of, typed
+from app.figures.transport import FigureSpec, SpecFigure, array_of, typed
 
 __all__ = [
     "ANIMATION_GUARD",
@@ -101,6 +102,7 @@ __all__ = [
     "TOP_LEGEND",
     "TRACES_PER_RUN",
     "USED_RATES",
+    "FigureSpec",
     "FitLine",
     "RunGeometry",
     "RunLayer",
@@ -126,6 +128,7 @@ __all__ = [
     "live_run",
     "live_surface",
     "metrics_figure",
+    "metrics_spec",
     "path_indices",
     "plane_layout",
     "surface3d_figure",

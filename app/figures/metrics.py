@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from app.figures.geometry import decimated
 from app.figures.log_axes import axis_type, capped_range, log_ticks, padded_range
 from app.figures.style import TOP_LEGEND, RunView, escape
-from app.figures.transport import SpecFigure, array_of, typed
+from app.figures.transport import FigureSpec, SpecFigure, array_of, typed
 from optimizers.sharpness import Sharpness
 
 METRIC_POINTS = 2000  # per metric curve, by min-max decimation
@@ -223,6 +223,19 @@ def metrics_figure(
     thresholds: Sequence[Threshold | None] = (),
     sharpness: Sequence[Sharpness | None] = (),
 ) -> go.Figure:
+    """`metrics_spec` as a go.Figure."""
+    spec = metrics_spec(runs, step, minimum=minimum, thresholds=thresholds, sharpness=sharpness)
+    return SpecFigure(*spec)
+
+
+def metrics_spec(
+    runs: Sequence[RunView],
+    step: int | None = None,
+    *,
+    minimum: float | None = None,
+    thresholds: Sequence[Threshold | None] = (),
+    sharpness: Sequence[Sharpness | None] = (),
+) -> FigureSpec:
     """Loss above the minimum, applied learning rate η_k, gradient norm and, where `sharpness`
     is given, the sharpness λ_max against the step, one colour per run.
 
@@ -335,4 +348,4 @@ def metrics_figure(
     data.extend(used)
     if sharp is not None:
         data.extend(_sharpness_marks(runs, sharpness, suffix=str(len(rows))))
-    return SpecFigure(data, layout)
+    return FigureSpec(data, layout)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -22,6 +23,13 @@ def typed(values: object, dtype: type = np.float64) -> dict | list:
     if values.ndim > 1:
         spec["shape"] = ",".join(str(n) for n in values.shape)
     return spec
+
+
+class FigureSpec(NamedTuple):
+    """A figure as plotly.js reads it: plain-dict traces and layout (no template)."""
+
+    data: list[dict]
+    layout: dict
 
 
 class SpecFigure(go.Figure):

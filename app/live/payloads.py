@@ -107,13 +107,12 @@ def _metric_name(layout: dict, trace: dict) -> str | None:
     return next((name for prefix, name in METRIC_NAMES.items() if title.startswith(prefix)), None)
 
 
-def split_metrics(figure: Any, count: int) -> tuple[list[list[dict]], dict]:
+def split_metrics(spec: figures.FigureSpec, count: int) -> tuple[list[list[dict]], dict]:
     """The metrics figure's traces per run (tagged with their run and metric) and the rest."""
-    spec = figure.to_dict()
-    layout = {k: v for k, v in spec["layout"].items() if k != "template"}  # the plane's is used
+    layout = spec.layout  # no template: the plane's is used
     per_run: list[list[dict]] = [[] for _ in range(count)]
     shared: list[dict] = []
-    for trace in spec["data"]:
+    for trace in spec.data:
         group = str(trace.get("legendgroup", ""))
         index = int(group[4:]) if group.startswith("run-") and group[4:].isdigit() else -1
         if 0 <= index < count and trace.get("mode") == "lines" and "name" in trace:

@@ -201,7 +201,7 @@ def show(
     families: list[Blob] = []
     the_surface = compute.surface_of(surface)
     minimum = the_surface.minimum_value(dict(params))
-    metric_traces, metrics_layer = split_metrics(compute.metrics_figure(drawn, step), len(drawn))
+    metric_traces, metrics_layer = split_metrics(compute.metrics_spec(drawn, step), len(drawn))
     box = tuple(the_surface.box)
     points = figures.live_path_points(len(drawn))
     for index, ((key, label, color), (setup, trajectory)) in enumerate(
