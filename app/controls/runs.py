@@ -341,11 +341,10 @@ def _extras(run_id: int) -> Iterator[None]:
         yield  # a classroom link or a folded panel: nothing to show
         return
     key = run_key(run_id, MORE)
-    values = {spec.name: st.session_state.get(run_key(run_id, spec.name)) for spec in EXTRAS}
+    keys = {spec.name: run_key(run_id, spec.name) for spec in EXTRAS}
     if not isinstance(st.session_state.get(key), bool):
         st.session_state[key] = any(
-            value is not None and value != spec.default
-            for spec, value in zip(EXTRAS, values.values(), strict=True)
+            st.session_state.get(keys[spec.name], spec.default) != spec.default for spec in EXTRAS
         )
     if st.toggle(
         "Warmup, clipping, L2, noise",
@@ -356,10 +355,10 @@ def _extras(run_id: int) -> Iterator[None]:
         yield
         return
     with folded():
-        yield
-    _keep_values(run_id, list(values))
-    numbers = {n: float(v) for n, v in values.items() if isinstance(v, int | float)}
-    if on := _extras_on(numbers):
+        yield  # the values read (and repaired) as hidden ones are
+    _keep_values(run_id, list(keys))
+    read = {name: st.session_state.get(k) for name, k in keys.items()}
+    if on := _extras_on({n: float(v) for n, v in read.items() if isinstance(v, int | float)}):
         st.caption(plain("On: " + ", ".join(on) + "."))
 
 
