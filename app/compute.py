@@ -3,11 +3,14 @@
 st.cache_data hashes its arguments and pickles its results, so every function here takes a
 surface reference (`SurfaceRef`: a registry key, or the recipe of a custom surface) and tuples
 of (name, value) pairs, never a jax array or a Surface. A RunConfig travels as
-`config_key(config)` and is rebuilt inside.
+`config_key(config)` and is rebuilt inside; the caches that take one hash it by its digest
+(`hash_funcs=KEY_HASH`), once per key, not field by field at every cached call.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 import threading
 import time
@@ -34,12 +37,23 @@ from optimizers.sharpness import Sharpness, path_sharpness
 from surfaces import Surface, get_surface
 
 Items = tuple[tuple[str, float], ...]
-ConfigKey = tuple[tuple[str, Any], ...]
 SurfaceRef = str | tuple[Any, ...]  # a registry key, or a custom surface's recipe
 
 _MAPPINGS = frozenset(
     f.name for f in fields(RunConfig) if f.name.endswith(("params", "hyper", "warmup", "modifiers"))
 )
+
+
+class ConfigKey(tuple[tuple[str, Any], ...]):
+    """A RunConfig's fields as (name, value) pairs of plain values (see `config_key`)."""
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """A hash of the pairs' repr: exact for the str, int, float and tuple values they hold."""
+        return hashlib.blake2b(repr(tuple(self)).encode(), digest_size=16).hexdigest()
+
+
+KEY_HASH: dict[Any, Callable[[ConfigKey], str]] = {ConfigKey: lambda key: key.digest}
 
 
 def items(mapping: Mapping[str, float]) -> Items:
@@ -71,7 +85,7 @@ def config_key(config: RunConfig) -> ConfigKey:
         elif f.name == "start" and value is not None:
             value = tuple(float(v) for v in value)
         key.append((f.name, value))
-    return tuple(key)
+    return ConfigKey(key)
 
 
 def config_from_key(key: ConfigKey) -> RunConfig:
@@ -192,14 +206,18 @@ def _trajectory_and_sentence(key: ConfigKey) -> tuple[Trajectory, str]:
 
 
 @st.cache_data(
-    show_spinner=False, max_entries=TRAJECTORY_CACHE_BYTES // 2 // (STEP_BYTES * LONG_RUN)
+    show_spinner=False,
+    max_entries=TRAJECTORY_CACHE_BYTES // 2 // (STEP_BYTES * LONG_RUN),
+    hash_funcs=KEY_HASH,
 )
 def _short_run(key: ConfigKey) -> tuple[Trajectory, str]:
     return _trajectory_and_sentence(key)
 
 
 @st.cache_data(
-    show_spinner=False, max_entries=TRAJECTORY_CACHE_BYTES // 2 // (STEP_BYTES * MAX_STEPS)
+    show_spinner=False,
+    max_entries=TRAJECTORY_CACHE_BYTES // 2 // (STEP_BYTES * MAX_STEPS),
+    hash_funcs=KEY_HASH,
 )
 def _long_run(key: ConfigKey) -> tuple[Trajectory, str]:
     return _trajectory_and_sentence(key)
@@ -259,7 +277,9 @@ def surface_layer(surface: SurfaceRef, params: Items) -> figures.SurfaceLayer:
     return figures.surface_layer(surface_grid(surface, params), minimum)
 
 
-@st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["contour_figure"])
+@st.cache_resource(
+    show_spinner=False, max_entries=FIGURE_ENTRIES["contour_figure"], hash_funcs=KEY_HASH
+)
 def contour_figure(surface: SurfaceRef, params: Items, runs: RunsKey, show_field: bool):
     the_surface = surface_of(surface)
     field = gradient_field(surface, params) if show_field else None
@@ -273,7 +293,7 @@ def contour_figure(surface: SurfaceRef, params: Items, runs: RunsKey, show_field
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=KEY_HASH)
 def critical(key: ConfigKey) -> analysis.Threshold | None:
     """The rule's critical rate from the Hessian of f + (λ₂/2)‖w‖² at the run's start."""
     return analysis.threshold(config_from_key(key))
@@ -294,13 +314,16 @@ def threshold(config: RunConfig) -> figures.Threshold | None:
     return figures.Threshold(label, found.value)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)  # each ≤ 0.25 MB (a limit per step)
+# Each entry ≤ 0.25 MB (a limit per step).
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=KEY_HASH)
 def sharpness(key: ConfigKey) -> Sharpness:
     """λ_max of the Hessian along the run's path, its rule's limit c/η_k and the crossing."""
     return path_sharpness(run(key)[0], config_from_key(key))
 
 
-@st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["metrics_spec"])
+@st.cache_resource(
+    show_spinner=False, max_entries=FIGURE_ENTRIES["metrics_spec"], hash_funcs=KEY_HASH
+)
 def metrics_spec(runs: RunsKey, step: int) -> figures.FigureSpec:
     """Loss above the surface's f* (at its parameters), η_k with each run's stability limit
     dashed, the gradient norm and the sharpness (see `figures.metrics_spec`), as plain dicts:
@@ -317,6 +340,8 @@ def metrics_spec(runs: RunsKey, step: int) -> figures.FigureSpec:
     )
 
 
-@st.cache_resource(show_spinner=False, max_entries=FIGURE_ENTRIES["surface3d_figure"])
+@st.cache_resource(
+    show_spinner=False, max_entries=FIGURE_ENTRIES["surface3d_figure"], hash_funcs=KEY_HASH
+)
 def surface3d_figure(surface: SurfaceRef, params: Items, runs: RunsKey):
     return figures.surface3d_figure(surface_grid(surface, params), _views(runs))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from app import compute
@@ -52,3 +54,23 @@ def test_each_cache_holds_at_most_its_byte_budget(name: str) -> None:
     entries = CACHES[name]._info.max_entries
     assert entries == compute.FIGURE_CACHE_BYTES // compute.FIGURE_ENTRY_BYTES[name] >= 1
     assert entries * compute.FIGURE_ENTRY_BYTES[name] <= compute.FIGURE_CACHE_BYTES
+
+
+def test_a_configuration_key_is_hashed_by_a_digest_of_all_its_fields() -> None:
+    """The caches hash a ConfigKey by its digest (compute.KEY_HASH): equal configurations share
+    one, and a change in any field, down to the last bit of a float, gives another."""
+    config = RunConfig(SURFACE, "adam", 1e-3, 300, modifiers={"clip_norm": 5.0})
+    digest = compute.KEY_HASH[compute.ConfigKey]
+    key = compute.config_key(config)
+    assert key == compute.config_key(config) and isinstance(key, tuple)
+    assert digest(key) == digest(compute.config_key(config))
+    changed = [
+        replace(config, lr=float(np.nextafter(1e-3, 1.0))),
+        replace(config, optimizer="adamw"),
+        replace(config, modifiers={"clip_norm": 5.0, "l2": 0.1}),
+        replace(config, start=(0.0, 0.0)),
+        replace(config, surface="quadratic"),
+    ]
+    digests = {digest(compute.config_key(c)) for c in changed}
+    assert len(digests) == len(changed) and digest(key) not in digests
+    assert compute.config_key(compute.config_from_key(key)) == key  # the key round-trips

@@ -8,14 +8,16 @@ from app import compute
 from optimizers import analysis
 
 
-@st.cache_data(show_spinner="Sweeping the learning rate…", max_entries=32)
+@st.cache_data(
+    show_spinner="Sweeping the learning rate…", max_entries=32, hash_funcs=compute.KEY_HASH
+)
 def cached_sweep(key: compute.ConfigKey, low: float, high: float, count: int) -> analysis.Sweep:
     rates = analysis.log_rates(low, high, count)
     with compute.heavy_slot():
         return analysis.lr_sweep(compute.config_from_key(key), rates, compute.stop_requested)
 
 
-@st.cache_data(show_spinner="Mapping stability…", max_entries=16)
+@st.cache_data(show_spinner="Mapping stability…", max_entries=16, hash_funcs=compute.KEY_HASH)
 def cached_map(
     key: compute.ConfigKey, low: float, high: float, cells: int, axis: str
 ) -> analysis.StabilityMap:
@@ -26,7 +28,7 @@ def cached_map(
         return analysis.stability_map(config, rates, axis, values, compute.stop_requested)
 
 
-@st.cache_data(show_spinner="Running the range test…", max_entries=32)
+@st.cache_data(show_spinner="Running the range test…", max_entries=32, hash_funcs=compute.KEY_HASH)
 def cached_range_test(
     key: compute.ConfigKey, low: float, high: float, steps: int
 ) -> analysis.RangeTest:
@@ -34,7 +36,7 @@ def cached_range_test(
         return analysis.range_test(compute.config_from_key(key), low, high, steps)
 
 
-@st.cache_data(show_spinner="Finding basins…", max_entries=16)
+@st.cache_data(show_spinner="Finding basins…", max_entries=16, hash_funcs=compute.KEY_HASH)
 def cached_basins(key: compute.ConfigKey, resolution: int) -> analysis.BasinMap:
     config = compute.config_from_key(key)
     with compute.heavy_slot():

@@ -124,7 +124,7 @@ def split_metrics(spec: figures.FigureSpec, count: int) -> tuple[list[list[dict]
     return per_run, {"traces": shared, "layout": layout}
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64, hash_funcs=compute.KEY_HASH)
 def run_layer(
     key: compute.ConfigKey,
     label: str,
@@ -169,7 +169,7 @@ def _log_range(values: np.ndarray, starts: np.ndarray) -> list[float] | None:
     return [max(math.log10(finite.min()) - 0.2, top - MAX_DECADES), top]
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=compute.KEY_HASH)
 def family_blob(key: compute.ConfigKey, rates: tuple[float, ...], minimum: float | None) -> Blob:
     """The family of `key` at `rates`, sampled for drawing (see the module docstring)."""
     config = compute.config_from_key(key)
@@ -225,7 +225,7 @@ def family_blob(key: compute.ConfigKey, rates: tuple[float, ...], minimum: float
     return blob(payload)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=compute.KEY_HASH)
 def family_refusal(key: compute.ConfigKey, rates: tuple[float, ...]) -> str | None:
     """Why the family of `key` at `rates` would be over the budget (None: it fits)."""
     config = compute.config_from_key(key)
