@@ -166,7 +166,7 @@ if room.mode("inspector") != "hide":
             st.markdown(f"**{plain(run.label)}** · step {shown}{ended}\n\n{rows}")
 
 if room.mode("lessons") != "hide":
-    st.markdown(f"### Lessons\n\n{lessons.gallery_table()}")
+    st.markdown("### Lessons\n\n" + lessons.gallery_table())  # one element, the table built once
 
 if room.mode("export") == "hide":
     st.stop()

@@ -3,6 +3,7 @@ callbacks through AppTest (the browser side: tests/browser/test_live_browser.py)
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import replace
 
@@ -79,7 +80,8 @@ def test_the_family_payload_samples_each_member_and_says_its_outcome() -> None:
     rates = family.window(0.01, 1e-5, 10.0, 0.2)
     key = compute.config_key(replace(config, lr=None))
     minimum = SURFACES["quadratic"].minimum_value({})
-    payload = live.family_blob.__wrapped__(key, tuple(rates), minimum).payload
+    wire = live.family_blob.__wrapped__(key, tuple(rates), minimum).wire
+    payload = json.loads(wire.split(b"\n", 1)[1])  # after the id and a newline
     assert payload["rates"] == list(rates)
     xy = decode(payload["xy"]).reshape(len(rates), live.FAMILY_PATH_POINTS, 2)
     steps = decode(payload["metric_steps"]).astype(int)

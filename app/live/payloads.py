@@ -31,19 +31,18 @@ METRIC_NAMES = {"learning rate": "lr", "gradient norm": "gnorm"}  # by row title
 
 
 class Blob(NamedTuple):
-    """A payload, the id the view asks for it by (a hash of its JSON) and what the page gets:
+    """A payload as the page gets it: the id the view asks for it by (a hash of its JSON) and
     `wire`, the id, a newline and the JSON (UTF-8). Bytes travel as they are, where a dict would
     be serialized twice and walked once more on every rerun, and parsed again in the page."""
 
     id: str
-    payload: dict[str, Any]
     wire: bytes
 
 
 def blob(payload: dict[str, Any]) -> Blob:
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
     digest = hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
-    return Blob(digest, payload, f"{digest}\n{text}".encode())
+    return Blob(digest, f"{digest}\n{text}".encode())
 
 
 def _float32(spec: Any) -> Any:
