@@ -115,7 +115,7 @@ try:
     live.show(scene.ref, params, scene.show_field, ran, tuple(drawn), step, lesson, room.present)
     surface_drawn = True
 except ValueError as error:
-    st.error(f"Could not draw the surface: {plain(error)}")
+    st.error("Could not draw the surface: " + plain(error))
     surface_drawn = False
 clicks = " Click the contour to start every run from that point." * (room.mode("start") == "show")
 st.caption(plain("▶ plays the race; drag a rate slider to watch the path follow." + clicks))
@@ -123,10 +123,10 @@ if over_budget:
     st.error(over_budget)
 for setup in setups:
     if setup.run_id in problems:
-        st.error(f"**Run {setup.run_id}** cannot run: {plain(problems[setup.run_id])}")
+        st.error("**Run " + str(setup.run_id) + "** cannot run: " + plain(problems[setup.run_id]))
 for run in runs:
     getattr(st, inspector.tone(run.trajectory))(f"**{plain(run.label)}** — {run.description}")
-st.markdown(f"#### {plain(surface.name)}")
+st.markdown("#### " + plain(surface.name))
 st.latex(surface.latex)
 controls.caption(
     plain(surface.reference),
@@ -158,12 +158,14 @@ if room.mode("inspector") != "hide":
     for i, run in enumerate(runs):
         with columns[i % len(columns)]:
             if not inspector.started(run.trajectory):
-                st.markdown(f"**{plain(run.label)}** has no step to inspect: {run.description}")
+                why = plain(run.description)
+                st.markdown("**" + plain(run.label) + "** has no step to inspect: " + why)
                 continue
             shown = inspector.clamp_step(run.trajectory, step)
             ended = f" (the run ends at step {shown})" if shown < step else ""
             rows = inspector.markdown_table(inspector.step_rows(run.trajectory, shown))
-            st.markdown(f"**{plain(run.label)}** · step {shown}{ended}\n\n{rows}")
+            heading = "**" + plain(run.label) + f"** · step {shown}{ended}"  # numbers only
+            st.markdown(heading + "\n\n" + rows)
 
 if room.mode("lessons") != "hide":
     st.markdown("### Lessons\n\n" + lessons.gallery_table())  # one element, the table built once

@@ -236,7 +236,7 @@ def _modifier_widgets(run_id: int, specs: Sequence[ParamSpec], title: str) -> di
     """The modifiers `specs` in two columns under `title` (0 is off)."""
     shown_group = classroom().mode("modifiers") != "hide"
     if shown_group:
-        st.markdown(f"**{title}** · 0 is off")
+        st.markdown("**" + plain(title) + "** · 0 is off")
     columns = st.columns(2) if shown_group else [nullcontext()] * 2
     modifiers = {}
     for i, spec in enumerate(specs):

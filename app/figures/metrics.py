@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -215,17 +215,9 @@ def _used_rate_traces(runs: Sequence[RunView]) -> list[dict]:
     return traces
 
 
-def metrics_figure(
-    runs: Sequence[RunView],
-    step: int | None = None,
-    *,
-    minimum: float | None = None,
-    thresholds: Sequence[Threshold | None] = (),
-    sharpness: Sequence[Sharpness | None] = (),
-) -> go.Figure:
-    """`metrics_spec` as a go.Figure."""
-    spec = metrics_spec(runs, step, minimum=minimum, thresholds=thresholds, sharpness=sharpness)
-    return SpecFigure(*spec)
+def metrics_figure(runs: Sequence[RunView], step: int | None = None, **options: Any) -> go.Figure:
+    """`metrics_spec(runs, step, **options)` as a go.Figure."""
+    return SpecFigure(*metrics_spec(runs, step, **options))
 
 
 def metrics_spec(
