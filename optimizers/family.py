@@ -1,4 +1,5 @@
-"""A family of runs that differ only in the learning rate: what a learning-rate scrub shows.
+"""A family of runs that differ only in the learning rate, or only in the momentum β (Adam's β₁):
+what a live scrub shows.
 
 The family's rates are log-spaced over a window around an anchor rate,
 
@@ -6,24 +7,30 @@ The family's rates are log-spaced over a window around an anchor rate,
 
 (rounded to three significant digits, so that a rate picked from the family is a short link
 value), plus a few rates just around the rule's critical rate when the window holds one, where
-"converges" turns into "diverges". The whole family runs as one batched engine call
-(`run_batch`: one compiled program).
+"converges" turns into "diverges". A momentum family spans its whole range [0, β_max], evenly in
+log(1 − β), so that 0.99 is as far from 0.999 as 0.9 is from 0.99 (`momentum_window`). The whole
+family runs as one batched engine call (`run_batch`: one compiled program).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
 
+from common.params import ParamSpec
 from optimizers.engine import RunConfig, Trajectory, run_batch
 
 FAMILY_SIZE = 65  # log-spaced members (odd: the anchor itself is one)
 WINDOW_DECADES = 1.5  # the window spans the anchor ×/÷ 10^WINDOW_DECADES
 CRITICAL_OFFSETS = (-0.1, -0.05, -0.02, 0.02, 0.05, 0.1)  # extra members at η_c · (1 + offset)
 EDGE_MEMBERS = 2  # a committed rate this close to an edge moves the window
+MOMENTUM_NAMES = ("beta", "b1")  # the hyperparameters scrubbed too: momentum β, Adam's β₁
+MOMENTUM_PER_DECADE = 21  # momentum members per decade of 1 − β: 64 over [0, 0.999]
+RATE = "lr"  # the parameter of a learning-rate family
 
 
 def significant(value: float, digits: int = 3) -> float:
@@ -67,18 +74,61 @@ def holds(rates: np.ndarray, rate: float) -> bool:
     )
 
 
-def nearest(rates: np.ndarray, rate: float) -> int:
-    """The index of the member whose rate is nearest `rate` on a log scale."""
-    return int(np.abs(np.log(rates) - math.log(max(rate, 1e-300))).argmin())
+def momentum_spec(hyper: Sequence[ParamSpec]) -> ParamSpec | None:
+    """The rule's momentum among its hyperparameters `hyper` (see MOMENTUM_NAMES), if it has one."""
+    return next((spec for spec in hyper if spec.name in MOMENTUM_NAMES), None)
+
+
+def momentum_window(current: float, high: float, resolution: float) -> np.ndarray:
+    """A momentum family's values, ascending and distinct: β from 0 to `high` < 1, evenly spaced
+    in log(1 − β), MOMENTUM_PER_DECADE to a decade of 1 − β, with 1 − β rounded to two
+    significant digits and β to a multiple of `resolution` (its widget's step),
+
+        1 − β_j = round₂(10^(−j/n)),  j = 0 … n·log₁₀(1/(1 − high)),
+
+    plus `current` itself (the committed value is a member). β = 0.9, 0.99, 0.999 are members.
+
+    Raises:
+        ValueError: unless 0 ≤ current ≤ high < 1 and resolution > 0.
+    """
+    if not (math.isfinite(current) and 0 <= current <= high < 1 and resolution > 0):
+        raise ValueError(f"no momentum window around {current!r} in [0, {high!r}]")
+    decades = math.log10(1 / (1 - high))
+    gaps = 10.0 ** -np.linspace(0.0, decades, math.ceil(MOMENTUM_PER_DECADE * decades) + 1)
+    values = {
+        round(round((1 - significant(float(g), 2)) / resolution) * resolution, 12) for g in gaps
+    }
+    return np.array(sorted(v for v in values | {current} if v <= high))
+
+
+def position(param: str, values: np.ndarray | float) -> np.ndarray:
+    """Where `values` sit along their scrub: log η for a rate, −log(1 − β) for a momentum."""
+    array = np.asarray(values, dtype=np.float64)
+    return np.log(np.maximum(array, 1e-300)) if param == RATE else -np.log1p(-array)
+
+
+def nearest(values: np.ndarray, value: float, param: str = RATE) -> int:
+    """The index of the member nearest `value` along the scrub (see `position`)."""
+    return int(np.abs(position(param, values) - position(param, value)).argmin())
+
+
+def member(config: RunConfig, param: str, value: float) -> RunConfig:
+    """`config` with its rate (`param` "lr") or hyperparameter `param` set to `value`."""
+    if param == RATE:
+        return replace(config, lr=value)
+    return replace(config, hyper={**config.hyper, param: value})
 
 
 class Family(NamedTuple):
-    """The runs of one configuration at each of `rates` (the same order)."""
+    """The runs of one configuration at each of `values` of `param` (the same order)."""
 
-    rates: np.ndarray
+    param: str
+    values: np.ndarray
     members: list[Trajectory]
 
 
-def run_family(config: RunConfig, rates: np.ndarray) -> Family:
-    """Every member of the family of `config` (its own rate is ignored), as one batched call."""
-    return Family(rates, run_batch([replace(config, lr=float(rate)) for rate in rates]))
+def run_family(config: RunConfig, values: np.ndarray, param: str = RATE) -> Family:
+    """Every member of the family of `config` over `param` (its own value of `param` is ignored),
+    as one batched call."""
+    configs = [member(config, param, float(value)) for value in values]
+    return Family(param, values, run_batch(configs))

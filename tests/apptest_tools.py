@@ -98,7 +98,7 @@ def _report(at: AppTest, element: Any, state: WidgetState, kind: str) -> None:
 def live(at: AppTest) -> dict[str, Any]:
     """The live view as app/static/descent-live.js assembles it from its blobs: "plane" and
     "metrics" ({"data", "layout"}, drawn by plotly.js), "view" (the view's own data) and
-    "families" (learning-rate families by id)."""
+    "families" (the scrubs' families, by id)."""
     blobs: dict[str, Any] = {}
     view: dict[str, Any] | None = None
     for element in at.get("bidi_component"):
@@ -116,7 +116,8 @@ def live(at: AppTest) -> dict[str, Any]:
     layout = surface["layout"] | {"annotations": [a for r in runs for a in r["annotations"]]}
     layer = blobs[view["metrics"]]
     metrics = [*(t for r in runs for t in r["metrics"]), *layer["traces"]]
-    families = {c["family"]: blobs[c["family"]] for c in view["controls"] if c["family"]}
+    ids = [scrub["family"] for control in view["controls"] for scrub in control["scrubs"]]
+    families = {family_id: blobs[family_id] for family_id in ids if family_id}
     return {
         "plane": {"data": plane, "layout": layout},
         "metrics": {"data": metrics, "layout": layer["layout"]},

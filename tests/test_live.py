@@ -63,13 +63,61 @@ def test_every_member_is_the_engines_own_run_at_its_rate(compiles) -> None:
     config = RunConfig(surface="rosenbrock", optimizer="momentum", steps=120)
     rates = family.window(1e-3, 1e-5, 10.0, size=9)
     found = family.run_family(config, rates)
-    for rate, member in zip(found.rates, found.members, strict=True):
+    assert found.param == "lr"
+    for rate, member in zip(found.values, found.members, strict=True):
         expected = run(replace(config, lr=float(rate)))
         np.testing.assert_array_equal(member.positions, expected.positions)
         assert member.status == expected.status
     compiles.count = 0
     family.run_family(replace(config, hyper={"beta": 0.5}), rates * 1.5)
     assert compiles.count == 0, "a family at other numbers compiles nothing"
+
+
+def test_the_momentum_window_is_even_in_log_one_minus_beta_and_holds_the_current_value() -> None:
+    values = family.momentum_window(0.937, 0.999, 1e-4)
+    n = family.MOMENTUM_PER_DECADE
+    gaps = [family.significant(10.0 ** (-j / n), 2) for j in range(3 * n + 1)]
+    expected = {round(1 - g, 6) for g in gaps} | {0.937}
+    np.testing.assert_allclose(values, sorted(expected), rtol=0, atol=1e-12)
+    assert len(values) >= 64 and values[0] == 0.0 and values[-1] == 0.999
+    assert {0.9, 0.99, 0.999, 0.937} <= set(values.tolist())
+    assert np.all(np.diff(values) > 0)
+    steps = values / 1e-4
+    np.testing.assert_allclose(steps, steps.round(), atol=1e-6)  # on the widget's grid
+    assert values[family.nearest(values, 0.9371, "beta")] == 0.937
+
+
+@pytest.mark.parametrize(
+    ("current", "high"), [(-0.1, 0.999), (1.0, 0.999), (0.5, 1.0), (math.nan, 0.9)]
+)
+def test_a_momentum_window_needs_a_value_in_its_range(current: float, high: float) -> None:
+    with pytest.raises(ValueError, match="no momentum window"):
+        family.momentum_window(current, high, 1e-4)
+
+
+def test_the_rules_with_a_momentum_scrub_their_beta_or_beta_one() -> None:
+    from app.state import OPTIMIZERS
+
+    scrubbed = {
+        key: spec.name
+        for key, rule in OPTIMIZERS.items()
+        if (spec := family.momentum_spec(rule.hyper)) is not None
+    }
+    assert scrubbed["momentum"] == scrubbed["nesterov"] == "beta"
+    assert scrubbed["adam"] == "b1" and "gd" not in scrubbed and "rmsprop" not in scrubbed
+
+
+def test_every_member_of_a_momentum_family_is_the_engines_own_run_at_its_beta(compiles) -> None:
+    config = RunConfig(surface="rosenbrock", optimizer="momentum", lr=1e-3, steps=120)
+    betas = np.array([0.0, 0.5, 0.9, 0.99])
+    found = family.run_family(config, betas, "beta")
+    assert found.param == "beta"
+    for beta, member in zip(found.values, found.members, strict=True):
+        expected = run(replace(config, hyper={"beta": float(beta)}))
+        np.testing.assert_array_equal(member.positions, expected.positions)
+    # β = 0 keeps no velocity: heavy ball is plain gradient descent, step for step.
+    plain = run(replace(config, optimizer="gd"))
+    np.testing.assert_allclose(found.members[0].positions, plain.positions, rtol=1e-12)
 
 
 # The payload the browser scrubs through.
@@ -80,9 +128,9 @@ def test_the_family_payload_samples_each_member_and_says_its_outcome() -> None:
     rates = family.window(0.01, 1e-5, 10.0, 0.2)
     key = compute.config_key(replace(config, lr=None))
     minimum = SURFACES["quadratic"].minimum_value({})
-    wire = live.family_blob.__wrapped__(key, tuple(rates), minimum).wire
+    wire = live.family_blob.__wrapped__(key, "lr", tuple(rates), minimum).wire
     payload = json.loads(wire.split(b"\n", 1)[1])  # after the id and a newline
-    assert payload["rates"] == list(rates)
+    assert payload["param"] == "lr" and payload["values"] == list(rates)
     xy = decode(payload["xy"]).reshape(len(rates), live.FAMILY_PATH_POINTS, 2)
     steps = decode(payload["metric_steps"]).astype(int)
     assert steps[: live.FAMILY_FIRST_STEPS].tolist() == list(range(live.FAMILY_FIRST_STEPS))
@@ -125,22 +173,24 @@ def test_the_view_names_the_blobs_it_draws_and_the_rate_of_each_run() -> None:
     at = fresh(steps=60)
     view = live_view(at)
     (control,) = view["view"]["controls"]
-    rates = view["families"][control["family"]]["rates"]
-    assert control["run"] == 1 and control["mode"] == "show" and control["exact"]
-    assert rates[control["index"]] == at.session_state["run1_lr"]
-    assert control["critical"]["value"] == pytest.approx(0.2)  # 2/κ on the default quadratic
+    (scrub,) = control["scrubs"]  # gradient descent: no momentum to scrub
+    rates = view["families"][scrub["family"]]["values"]
+    assert control["run"] == 1 and scrub["mode"] == "show" and scrub["exact"]
+    assert scrub["param"] == "lr" and scrub["symbol"] == "η₀"
+    assert rates[scrub["index"]] == at.session_state["run1_lr"]
+    assert scrub["critical"]["value"] == pytest.approx(0.2)  # 2/κ on the default quadratic
 
 
 def test_a_released_rate_slider_commits_the_members_rate_to_the_link_and_status() -> None:
     at = fresh(steps=60)
     view = live_view(at)
-    (control,) = view["view"]["controls"]
-    rate = view["families"][control["family"]]["rates"][control["index"] + 5]
-    trigger(at, "rate", {"run": 1, "value": rate})
+    (scrub,) = view["view"]["controls"][0]["scrubs"]
+    rate = view["families"][scrub["family"]]["values"][scrub["index"] + 5]
+    trigger(at, "rate", {"run": 1, "param": "lr", "value": rate})
     assert at.session_state["run1_lr"] == rate and address(at)["run1_lr"] == f"{rate:g}"
-    after = live_view(at)["view"]["controls"][0]
-    assert after["family"] == control["family"], "the window holds: the family is not resent"
-    assert after["exact"] and after["index"] == control["index"] + 5
+    (after,) = live_view(at)["view"]["controls"][0]["scrubs"]
+    assert after["family"] == scrub["family"], "the window holds: the family is not resent"
+    assert after["exact"] and after["index"] == scrub["index"] + 5
 
 
 @pytest.mark.parametrize(
@@ -163,13 +213,65 @@ def test_a_bad_rate_trigger_changes_nothing(value: object) -> None:
 
 def test_a_locked_or_hidden_rate_cannot_be_scrubbed() -> None:
     at = open_link({"steps": "60", "lock": "lr"})
-    (control,) = live_view(at)["view"]["controls"]
-    assert control["mode"] == "lock"
+    (scrub,) = live_view(at)["view"]["controls"][0]["scrubs"]
+    assert scrub["mode"] == "lock"
     trigger(at, "rate", {"run": 1, "value": 0.05})
     assert at.session_state["run1_lr"] != 0.05
     hidden = open_link({"steps": "60", "hide": "lr"})
-    (control,) = live_view(hidden)["view"]["controls"]
-    assert control["mode"] == "hide" and control["family"] is None
+    (scrub,) = live_view(hidden)["view"]["controls"][0]["scrubs"]
+    assert scrub["mode"] == "hide" and scrub["family"] is None
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "name", "symbol"), [("momentum", "beta", "β"), ("adam", "b1", "β₁")]
+)
+def test_a_rule_with_a_momentum_gets_a_second_scrub_that_commits_like_its_widget(
+    optimizer: str, name: str, symbol: str
+) -> None:
+    at = open_link({"steps": "60", "run1_optimizer": optimizer})
+    view = live_view(at)
+    rate, beta = view["view"]["controls"][0]["scrubs"]
+    assert (rate["param"], beta["param"], beta["symbol"]) == ("lr", name, symbol)
+    values = view["families"][beta["family"]]["values"]
+    assert beta["exact"] and values[beta["index"]] == at.session_state[f"run1_{name}"] == 0.9
+    assert beta["mode"] == "show" and beta["critical"] is None
+    chosen = values[beta["index"] + 7]
+    trigger(at, "rate", {"run": 1, "param": name, "value": chosen})
+    assert (
+        at.session_state[f"run1_{name}"] == chosen and address(at)[f"run1_{name}"] == f"{chosen:g}"
+    )
+    assert f"{symbol}={chosen:g}" in live_view(at)["view"]["controls"][0]["label"]
+    after_rate, after_beta = live_view(at)["view"]["controls"][0]["scrubs"]
+    assert after_beta["family"] == beta["family"], "the β family does not depend on β"
+    assert after_rate["family"] != rate["family"], "the rates' family is that of the new β"
+    assert after_beta["index"] == beta["index"] + 7 and after_beta["exact"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"run": 1, "param": "b2", "value": 0.5},  # not the scrubbed hyperparameter
+        {"run": 1, "param": "beta", "value": 1.5},  # outside its range
+        {"run": 1, "param": "beta", "value": -0.1},
+        {"run": 1, "param": ["beta"], "value": 0.5},
+        {"run": 1, "param": "b1", "value": 0.5},  # heavy ball has no β₁
+    ],
+)
+def test_a_bad_momentum_trigger_changes_nothing(value: object) -> None:
+    at = open_link({"steps": "60", "run1_optimizer": "momentum"})
+    trigger(at, "rate", value)
+    assert not at.exception and at.session_state["run1_beta"] == 0.9
+
+
+def test_a_locked_or_hidden_momentum_cannot_be_scrubbed() -> None:
+    at = open_link({"steps": "60", "run1_optimizer": "momentum", "lock": "hyper"})
+    _, beta = live_view(at)["view"]["controls"][0]["scrubs"]
+    assert beta["mode"] == "lock" and beta["family"] is not None
+    trigger(at, "rate", {"run": 1, "param": "beta", "value": 0.5})
+    assert at.session_state["run1_beta"] == 0.9
+    hidden = open_link({"steps": "60", "run1_optimizer": "momentum", "hide": "hyper"})
+    rate, beta = live_view(hidden)["view"]["controls"][0]["scrubs"]
+    assert rate["family"] is not None and beta["mode"] == "hide" and beta["family"] is None
 
 
 def test_a_click_moves_the_start_unless_it_is_locked_and_bad_clicks_are_ignored() -> None:

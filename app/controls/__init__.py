@@ -11,7 +11,7 @@
 from app.controls.classroom import caption, classroom, presenter_toggle
 from app.controls.runs import RunSetup, run_controls, run_label
 from app.controls.scene import Scene, inspect_step_slider, inspected_step, scene_controls
-from app.controls.widgets import ensure_choice, fmt, log_options, param_widget
+from app.controls.widgets import ensure_choice, fmt, log_options, param_widget, slider_step
 
 __all__ = [
     "RunSetup",
@@ -28,4 +28,5 @@ __all__ = [
     "run_controls",
     "run_label",
     "scene_controls",
+    "slider_step",
 ]

@@ -53,6 +53,11 @@ def log_options(low: float, high: float, current: float) -> list[float]:
     return sorted({*kept, current})
 
 
+def slider_step(spec: ParamSpec) -> float:
+    """A linear slider's step: about a thousandth of its range, a power of ten."""
+    return 10.0 ** (math.floor(math.log10(spec.high - spec.low)) - 3)
+
+
 def fmt(value: float) -> str:
     """A number as the controls show it: 4 significant digits."""
     return f"{value:.4g}"
@@ -84,7 +89,7 @@ def param_widget(
             )
         )
     if kind == "slider":
-        step = 10.0 ** (math.floor(math.log10(spec.high - spec.low)) - 3)
+        step = slider_step(spec)
         decimals = max(0, -math.floor(math.log10(step)))
         return float(
             st.slider(

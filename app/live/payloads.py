@@ -1,9 +1,10 @@
 """What the live view draws, as JSON payloads: the surface layer, each run, each run's
-learning-rate family and the metrics layout, each under an id that hashes its content.
+families (over its learning rate, and over its momentum where it has one) and the metrics
+layout, each under an id that hashes its content.
 
 Payloads are float32 typed arrays (ample for drawing), with a step axis sent as x0 + k·dx; a
 family holds every member's path sampled to FAMILY_PATH_POINTS and its curves on one shared grid
-of steps, with each member's outcome, so the browser can say it in words while a rate is dragged.
+of steps, with each member's outcome, so the browser can say it in words while a scrub is dragged.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import base64
 import hashlib
 import json
 import math
-from dataclasses import replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -168,11 +168,14 @@ def _log_range(values: np.ndarray, starts: np.ndarray) -> list[float] | None:
     return [max(math.log10(finite.min()) - 0.2, top - MAX_DECADES), top]
 
 
-@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=compute.KEY_HASH)
-def family_blob(key: compute.ConfigKey, rates: tuple[float, ...], minimum: float | None) -> Blob:
-    """The family of `key` at `rates`, sampled for drawing (see the module docstring)."""
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=compute.KEY_HASH)
+def family_blob(
+    key: compute.ConfigKey, param: str, values: tuple[float, ...], minimum: float | None
+) -> Blob:
+    """The family of `key` over `param` ("lr" or a hyperparameter) at `values`, sampled for
+    drawing (see the module docstring)."""
     config = compute.config_from_key(key)
-    members = family.run_family(config, np.array(rates)).members
+    members = family.run_family(config, np.array(values), param).members
     box = compute.key_surface(key).box
     lo, hi = figures.grown(box)
     span = np.array([hi[0] - lo[0], hi[1] - lo[1]])
@@ -203,7 +206,8 @@ def family_blob(key: compute.ConfigKey, rates: tuple[float, ...], minimum: float
     gnorm = np.stack([sampled(np.asarray(m.grad_norm)) for m in members])
     statuses = [m.status for m in members]
     payload = {
-        "rates": [float(r) for r in rates],
+        "param": param,
+        "values": [float(v) for v in values],
         "points": FAMILY_PATH_POINTS,
         "xy": figures.typed(np.stack(paths), np.float32),
         "last": figures.typed(np.minimum(lasts, FAMILY_PATH_POINTS - 1), np.int32),
@@ -225,10 +229,10 @@ def family_blob(key: compute.ConfigKey, rates: tuple[float, ...], minimum: float
 
 
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs=compute.KEY_HASH)
-def family_refusal(key: compute.ConfigKey, rates: tuple[float, ...]) -> str | None:
-    """Why the family of `key` at `rates` would be over the budget (None: it fits)."""
+def family_refusal(key: compute.ConfigKey, param: str, values: tuple[float, ...]) -> str | None:
+    """Why the family of `key` over `param` at `values` would be over the budget (None: it fits)."""
     config = compute.config_from_key(key)
-    return cost.race_refusal([replace(config, lr=rate) for rate in rates])
+    return cost.race_refusal([family.member(config, param, value) for value in values])
 
 
 def _final_loss(trajectory: Trajectory) -> float:

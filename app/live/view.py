@@ -11,14 +11,15 @@ component's own data only names the ids it draws.
 While a rate slider is dragged, the browser swaps the run for the member of its family
 (`optimizers.family`: the same configuration at ~70 rates, one batched engine call) nearest the
 slider; on release the member's rate is committed through `on_rate_change`, exactly as a typed
-rate. Clicks on the contour (`on_start_change`) and the step slider (`on_step_change`) arrive
-the same way, as trigger values.
+rate. A rule with a momentum (heavy ball's β, Adam's β₁) gets a second slider, over a family of
+its β from 0 to its maximum, that works the same way. Clicks on the contour (`on_start_change`)
+and the step slider (`on_step_change`) arrive the same way, as trigger values.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -26,7 +27,7 @@ import numpy as np
 import streamlit as st
 
 from app import compute, figures, lessons
-from app.controls import RunSetup, classroom
+from app.controls import RunSetup, classroom, slider_step
 from app.live.component import blob_component, view_component
 from app.live.payloads import (
     Blob,
@@ -38,7 +39,7 @@ from app.live.payloads import (
     split_metrics,
     surface_blob,
 )
-from app.state import OPTIMIZERS, START_LIMIT, coerce, run_key
+from app.state import OPTIMIZERS, START_LIMIT, coerce, hyper_key, run_key
 from optimizers import family
 from optimizers.engine import RunConfig, Trajectory
 from surfaces.formula import without_float_noise
@@ -69,50 +70,101 @@ def _rates(run_id: int, config: RunConfig, lr: float, critical: float | None) ->
 
 class _Control(NamedTuple):
     control: dict[str, Any]
-    family: Blob | None
+    families: list[Blob]
 
 
-def _control(setup: RunSetup, trajectory: Trajectory, color: str, minimum: float | None):
-    config = setup.config
-    assert config is not None
-    lr = float(config.lr if config.lr is not None else OPTIMIZERS[config.optimizer].lr.default)
-    threshold = compute.threshold(config)
-    critical = None
-    if threshold is not None:
-        short = threshold.label.split("=")[0].split("≈")[0].strip()
-        critical = {"label": threshold.label, "short": short, "value": threshold.value}
-    words, tone = outcome_words(trajectory)
-    control = {
-        "run": setup.run_id,
-        "label": setup.label,
-        "color": color,
-        "mode": classroom().mode("lr"),
-        "rate": lr,
+def _family_key(config: RunConfig, param: str) -> compute.ConfigKey:
+    """The configuration a family over `param` varies: `config` without its own value of it."""
+    if param == family.RATE:
+        return compute.config_key(replace(config, lr=None))
+    hyper = {name: value for name, value in config.hyper.items() if name != param}
+    return compute.config_key(replace(config, hyper=hyper))
+
+
+def _scrub(
+    config: RunConfig,
+    param: str,
+    symbol: str,
+    value: float,
+    mode: str,
+    window: Callable[[], np.ndarray],
+    minimum: float | None,
+    critical: dict[str, Any] | None = None,
+) -> tuple[dict[str, Any], Blob | None]:
+    """One scrub of a run (over `param`, shown as `symbol`) and its family, over the values
+    `window()` gives; no family where classroom mode hides it or the budget refuses it."""
+    scrub = {
+        "param": param,
+        "symbol": symbol,
+        "value": value,
+        "mode": mode,
         "critical": critical,
-        "words": words,
-        "tone": tone,
         "family": None,
         "index": 0,
         "exact": False,
         "note": None,
     }
-    if control["mode"] == "hide":
-        return _Control(control, None)
-    rates = _rates(setup.run_id, config, lr, threshold.value if threshold else None)
-    key = compute.config_key(replace(config, lr=None))
-    refusal = family_refusal(key, tuple(float(r) for r in rates))
+    if mode == "hide":
+        return scrub, None
+    values = window()
+    key, members = _family_key(config, param), tuple(float(v) for v in values)
+    whose = "this run" if param == family.RATE else symbol
+    refusal = family_refusal(key, param, members)
     if refusal is not None:
-        control["note"] = f"No live scrub for this run: {refusal}"
-        return _Control(control, None)
+        scrub["note"] = f"No live scrub for {whose}: {refusal}"
+        return scrub, None
     try:
-        made = family_blob(key, tuple(float(r) for r in rates), minimum)
+        made = family_blob(key, param, members, minimum)
     except ValueError as error:
-        control["note"] = f"No live scrub for this run: {error}"
-        return _Control(control, None)
-    index = family.nearest(rates, lr)
-    exact = math.isclose(float(rates[index]), lr, rel_tol=1e-9)
-    control |= {"family": made.id, "index": index, "exact": exact}
-    return _Control(control, made)
+        scrub["note"] = f"No live scrub for {whose}: {error}"
+        return scrub, None
+    index = family.nearest(values, value, param)
+    exact = math.isclose(float(values[index]), value, rel_tol=1e-9)
+    scrub |= {"family": made.id, "index": index, "exact": exact}
+    return scrub, made
+
+
+def _control(
+    setup: RunSetup, trajectory: Trajectory, color: str, minimum: float | None
+) -> _Control:
+    """A run's row beside the picture: its outcome, its rate scrub and, for a rule with a
+    momentum (`family.momentum_spec`), a scrub of β too."""
+    config = setup.config
+    assert config is not None
+    rule = OPTIMIZERS[config.optimizer]
+    lr = float(config.lr if config.lr is not None else rule.lr.default)
+    threshold = compute.threshold(config)
+    critical = None
+    if threshold is not None:
+        short = threshold.label.split("=")[0].split("≈")[0].strip()
+        critical = {"label": threshold.label, "short": short, "value": threshold.value}
+    limit = threshold.value if threshold else None
+    scrubs = [
+        _scrub(
+            config, family.RATE, rule.lr.label, lr, classroom().mode("lr"),
+            lambda: _rates(setup.run_id, config, lr, limit), minimum, critical,
+        )
+    ]  # fmt: skip
+    momentum = family.momentum_spec(rule.hyper)
+    if momentum is not None:
+        beta = float(config.hyper.get(momentum.name, momentum.default))
+        scrubs.append(
+            _scrub(
+                config, momentum.name, momentum.label, beta, classroom().mode("hyper"),
+                lambda: family.momentum_window(beta, momentum.high, slider_step(momentum)),
+                minimum,
+            )
+        )  # fmt: skip
+    words, tone = outcome_words(trajectory)
+    control = {
+        "run": setup.run_id,
+        "label": setup.label,
+        "color": color,
+        "words": words,
+        "tone": tone,
+        "scrubs": [scrub for scrub, _ in scrubs],
+    }
+    return _Control(control, [made for _, made in scrubs if made is not None])
 
 
 # Callbacks: each reads its trigger value once, in the rerun it causes.
@@ -133,18 +185,29 @@ def _finite(value: Any) -> float | None:
 
 
 def on_rate() -> None:
-    """A released rate slider: run `run`'s η₀ becomes `value` (unless locked or hidden)."""
+    """A released scrub: run `run`'s η₀ (or its momentum: `param`, see `family.momentum_spec`)
+    becomes `value`, unless classroom mode locks or hides that control."""
     value = _trigger("rate")
-    if classroom().mode("lr") != "show" or value is None:
+    if value is None:
         return
-    run, rate = value.get("run"), _finite(value.get("value"))
-    if type(run) is not int or run not in st.session_state.get("run_ids", [1]) or rate is None:
+    run, number, param = value.get("run"), _finite(value.get("value")), value.get("param", "lr")
+    if type(run) is not int or run not in st.session_state.get("run_ids", [1]) or number is None:
         return
-    spec = OPTIMIZERS.get(st.session_state.get(run_key(run, "optimizer"), ""), None)
-    if spec is None or not spec.lr.low <= rate <= spec.lr.high:
+    rule = OPTIMIZERS.get(st.session_state.get(run_key(run, "optimizer"), ""), None)
+    if rule is None:
         return
-    st.session_state[run_key(run, "lr")] = rate
-    st.session_state[run_key(run, "lr_log")] = rate
+    momentum = family.momentum_spec(rule.hyper)
+    keys: tuple[str, ...]
+    if param == family.RATE:
+        spec, group, keys = rule.lr, "lr", (run_key(run, "lr"), run_key(run, "lr_log"))
+    elif momentum is not None and param == momentum.name:
+        spec, group, keys = momentum, "hyper", (hyper_key(run, param),)
+    else:
+        return
+    if classroom().mode(group) != "show" or not spec.low <= number <= spec.high:
+        return
+    for key in keys:
+        st.session_state[key] = number
 
 
 def on_start() -> None:
@@ -211,8 +274,7 @@ def show(
         runs.append(blob(layer | {"metrics": metric_traces[index]}))
         made = _control(setup, trajectory, color, minimum)
         controls.append(made.control)
-        if made.family is not None:
-            families.append(made.family)
+        families.extend(made.families)
     metrics = blob(metrics_layer)
     for slot, part in (
         [("surface", surface_part), ("metrics", metrics)]

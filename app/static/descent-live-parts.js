@@ -1,7 +1,7 @@
 /* Descent Lab's live view, part 1 of 3: what the other parts share (loaded first).
  *
  * The payload store the blob carriers fill (app/live/component.py), decoding of typed arrays, and one
- * learning-rate family decoded once. See descent-live.js for the whole view and its DOM contract.
+ * family of runs decoded once. See descent-live.js for the whole view and its DOM contract.
  */
 (() => {
   "use strict";
@@ -33,17 +33,18 @@
     return kept;
   }
 
-  function format(value) {
+  function format(value, digits = 3) {
     if (!isFinite(value)) return String(value);
-    const text = Number(value).toPrecision(3);
+    const text = Number(value).toPrecision(digits);
     return String(Number(text));
   }
 
-  /* One learning-rate family, decoded once. */
+  /* One family (over a run's learning rate, or its momentum), decoded once. */
   class Family {
     constructor(payload) {
-      this.rates = payload.rates;
-      this.size = payload.rates.length;
+      this.param = payload.param;
+      this.values = payload.values;
+      this.size = payload.values.length;
       this.points = payload.points;
       this.xy = typed(payload.xy);
       this.last = typed(payload.last);

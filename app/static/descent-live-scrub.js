@@ -1,6 +1,7 @@
-/* Descent Lab's live view, part 2 of 3: the learning-rate scrub (loaded after part 1).
+/* Descent Lab's live view, part 2 of 3: the scrubs (loaded after part 1).
  *
- * One slider per run over its family's rates. While one is dragged, the run's path, marker and
+ * One slider per run over its family of rates, and one over its family of β for a rule with a
+ * momentum. While one is dragged, the run's path, marker and
  * curves are drawn on transparent figures laid over the plane and over the curves (same size,
  * margins, subplots and axis ranges; clicks pass through) and its committed ones are dimmed:
  * moving a few traces there costs a few ms, where redrawing the whole plane or all the curves
@@ -9,11 +10,15 @@
 (() => {
   "use strict";
   const { store, FAST, look, element, format } = window.DescentLiveParts;
+  const RATE = "lr"; // a scrub's param: the learning rate, else a momentum ("beta", "b1")
   const OVERLAY_CONFIG = { staticPlot: true, displayModeBar: false };
   const COMMIT_WAIT_MS = 8000; // a commit that draws nothing (refused) gives the plane back
   const CURVES_EVERY_MS = 40; // the curves follow at most 25 times a second: the path gets the rest
   const DIMMED = 0.25; // the committed path and curves while another rate is dragged
   const AXIS = /^[xy]axis\d*$/;
+
+  /* A scrub's value as its row shows it: a rate to 3 digits, a momentum to 4 (0.9989). */
+  const shown = (scrub, value) => format(value, scrub.param === RATE ? 3 : 4);
 
   /* A trace's look, for an overlay. */
   function drawnStyle(trace) {
@@ -67,7 +72,8 @@
   }
 
   class RateScrub {
-    /* The learning-rate controls: one slider per run over its family's rates. */
+    /* The runs' rows beside the picture: each run's name and outcome, a slider over its family
+       of rates and, for a rule with a momentum, one over its family of β. */
     buildRates(controls) {
       if (this.dragging) {
         this.pendingControls = controls; // a slider in the hand is not replaced under it
@@ -77,61 +83,75 @@
       if (signature === this.ratesSignature) return; // the same sliders: keep them (and focus)
       this.ratesSignature = signature;
       this.rates.replaceChildren();
-      this.rateRows = new Map();
-      for (const control of controls) {
+      this.scrubs = new Map(); // "run:param" → its entry
+      controls.forEach((control, slot) => {
         const row = element("div", "dl-rate-row", this.rates);
         row.dataset.run = control.run;
         const head = element("div", "dl-rate-head", row);
         const swatch = element("span", "dl-swatch", head);
         swatch.style.background = control.color;
-        const label = element("span", "dl-rate-label", head);
-        label.textContent = control.label;
-        const value = element("span", "dl-rate-value", head);
+        element("span", "dl-rate-label", head).textContent = control.label;
+        const rateValue = element("span", "dl-rate-value", head);
         const badge = element("span", "dl-badge", head);
-        const family = control.family ? this.families.get(control.family) : null;
-        const entry = { control, family, value, badge, row };
-        this.rateRows.set(control.run, entry);
-        if (!family) {
-          if (control.mode !== "hide") value.textContent = `η₀ = ${format(control.rate)}`;
-          badge.textContent = control.words;
-          badge.dataset.tone = control.tone;
-          if (control.note) element("div", "dl-rate-note", row).textContent = control.note;
-          continue;
+        badge.textContent = control.words;
+        badge.dataset.tone = control.tone;
+        for (const scrub of control.scrubs) {
+          const rate = scrub.param === RATE;
+          if (!rate && scrub.mode === "hide") continue;
+          // The rate's value sits in the head; a momentum's on a line of its own, with its slider.
+          const line = rate ? row : element("div", "dl-param", row);
+          const value = rate ? rateValue : element("span", "dl-param-value", line);
+          value.dataset.param = scrub.param;
+          if (scrub.mode !== "hide") value.textContent = `${scrub.symbol} = ${shown(scrub, scrub.value)}`;
+          const family = scrub.family ? this.families.get(scrub.family) : null;
+          const entry = { control, scrub, slot, family, value, badge };
+          this.scrubs.set(`${control.run}:${scrub.param}`, entry);
+          if (scrub.note) element("div", "dl-rate-note", line).textContent = scrub.note;
+          if (family) this.buildTrack(entry, line);
         }
-        const track = element("div", "dl-track", row);
-        const input = element("input", "dl-rate", track);
-        input.type = "range";
-        input.min = 0;
-        input.max = family.size - 1;
-        input.step = 1;
-        input.value = control.index;
-        input.dataset.run = control.run;
-        input.disabled = control.mode === "lock";
-        input.setAttribute("aria-label", `Learning rate of ${control.label}`);
-        entry.input = input;
-        const ticks = element("div", "dl-ticks", track);
-        const place = (rate) => (Math.log(rate / family.rates[0]) / Math.log(family.rates[family.size - 1] / family.rates[0])) * 100;
-        const low = element("span", "dl-tick dl-edge", ticks);
-        low.textContent = format(family.rates[0]);
-        low.style.left = "0%";
-        const high = element("span", "dl-tick dl-edge dl-high", ticks);
-        high.textContent = format(family.rates[family.size - 1]);
-        high.style.left = "100%";
-        if (control.critical && control.critical.value > family.rates[0] && control.critical.value < family.rates[family.size - 1]) {
-          const tick = element("span", "dl-tick dl-critical", ticks);
-          tick.style.left = `${place(control.critical.value)}%`;
-          tick.textContent = control.critical.short;
-          tick.title = control.critical.label;
-        }
-        this.showRate(entry, control.index, control.exact);
-        input.addEventListener("focus", () => (this.focusedRun = control.run));
-        input.addEventListener("pointerdown", () => this.holdRates());
-        input.addEventListener("input", () => this.scrub(entry, Number(input.value)));
-        input.addEventListener("change", () => {
-          this.commit(entry, Number(input.value));
-          this.releaseRates();
-        });
+      });
+    }
+
+    /* A scrub's slider (one position per member of its family), its ends and, for a rate, the
+       rule's critical rate marked on the track. */
+    buildTrack(entry, parent) {
+      const { control, scrub, family } = entry;
+      const values = family.values, last = family.size - 1;
+      const track = element("div", "dl-track", parent);
+      const input = element("input", "dl-rate", track);
+      input.type = "range";
+      input.min = 0;
+      input.max = last;
+      input.step = 1;
+      input.value = scrub.index;
+      input.dataset.run = control.run;
+      input.dataset.param = scrub.param;
+      input.disabled = scrub.mode === "lock";
+      const what = scrub.param === RATE ? "Learning rate" : `Momentum ${scrub.symbol}`;
+      input.setAttribute("aria-label", `${what} of ${control.label}`);
+      entry.input = input;
+      const ticks = element("div", "dl-ticks", track);
+      const low = element("span", "dl-tick dl-edge", ticks);
+      low.textContent = shown(scrub, values[0]);
+      low.style.left = "0%";
+      const high = element("span", "dl-tick dl-edge dl-high", ticks);
+      high.textContent = shown(scrub, values[last]);
+      high.style.left = "100%";
+      const critical = scrub.critical;
+      if (critical && critical.value > values[0] && critical.value < values[last]) {
+        const tick = element("span", "dl-tick dl-critical", ticks);
+        tick.style.left = `${(Math.log(critical.value / values[0]) / Math.log(values[last] / values[0])) * 100}%`;
+        tick.textContent = critical.short;
+        tick.title = critical.label;
       }
+      this.showRate(entry, scrub.index, scrub.exact);
+      input.addEventListener("focus", () => (this.focusedScrub = `${control.run}:${scrub.param}`));
+      input.addEventListener("pointerdown", () => this.holdRates());
+      input.addEventListener("input", () => this.scrub(entry, Number(input.value)));
+      input.addEventListener("change", () => {
+        this.commit(entry, Number(input.value));
+        this.releaseRates();
+      });
     }
 
     /* While a slider is held, new sliders wait for its release. */
@@ -151,9 +171,8 @@
     }
 
     showRate(entry, k, exact = true) {
-      const family = entry.family;
-      const rate = exact ? family.rates[k] : entry.control.rate;
-      entry.value.textContent = `η₀ = ${format(rate)}`;
+      const { family, scrub } = entry;
+      entry.value.textContent = `${scrub.symbol} = ${shown(scrub, exact ? family.values[k] : scrub.value)}`;
       const words = exact ? family.words(k) : { text: entry.control.words || "", tone: entry.control.tone };
       entry.badge.textContent = words.text;
       entry.badge.dataset.tone = words.tone || "";
@@ -163,22 +182,20 @@
       this.pause(false);
       this.showRate(entry, k);
       if (!this.scrubbing.size) this.widenMetricAxes(entry.family);
-      if (!this.scrubbing.has(entry.control.run)) this.dim(entry.control.run, true);
-      this.scrubbing.set(entry.control.run, k);
+      if (!this.scrubbing.has(entry.control.run)) this.dim(entry, true);
+      this.scrubbing.set(entry.control.run, { entry, k });
       if (!this.frameRequested) {
         this.frameRequested = true;
         requestAnimationFrame(() => this.drawScrub());
       }
     }
 
-    /* The traces of `run` on the plane (its path, then its position marker) and on the
-       curves (one per metric the family holds), as [graph div, trace indices] pairs. */
-    runTraces(run) {
-      const index = this.data.controls.findIndex((c) => c.run === run);
-      const family = this.rateRows.get(run).family;
-      const metrics = Object.keys(family.metrics).map((name) => this.metricIndex.get(`${index}:${name}`));
+    /* The traces of a scrub's run on the plane (its path, then its position marker) and on
+       the curves (one per metric its family holds), as [graph div, trace indices] pairs. */
+    runTraces({ slot, family }) {
+      const metrics = Object.keys(family.metrics).map((name) => this.metricIndex.get(`${slot}:${name}`));
       return [
-        [this.plane, [this.pathTrace[index], this.pathTrace[index] + 1]],
+        [this.plane, [this.pathTrace[slot], this.pathTrace[slot] + 1]],
         [this.metrics, metrics.filter((i) => i !== undefined)],
       ];
     }
@@ -187,10 +204,9 @@
        overlays, with the curves its family holds) through the opacity of their SVG groups,
        which plotly.js names after each trace's uid: no figure is redrawn, and the next drawing
        of the figure sets it back. */
-    dim(run, on) {
-      const [plane, [metrics]] = this.runTraces(run);
-      const index = this.data.controls.findIndex((c) => c.run === run);
-      const curves = metrics.data.flatMap((trace, i) => (trace.meta && trace.meta.run === index ? [i] : []));
+    dim(entry, on) {
+      const [plane, [metrics]] = this.runTraces(entry);
+      const curves = metrics.data.flatMap((trace, i) => (trace.meta && trace.meta.run === entry.slot ? [i] : []));
       for (const [gd, traces] of [plane, [metrics, curves]]) {
         for (const i of traces) {
           const trace = gd._fullData && gd._fullData[i];
@@ -206,9 +222,9 @@
     drawScrub() {
       this.frameRequested = false;
       const paths = [], curves = [];
-      for (const [run, k] of this.scrubbing) {
-        const family = this.rateRows.get(run).family;
-        const [[plane, [line, marker]], [metrics, metricTraces]] = this.runTraces(run);
+      for (const { entry, k } of this.scrubbing.values()) {
+        const family = entry.family;
+        const [[plane, [line, marker]], [metrics, metricTraces]] = this.runTraces(entry);
         const path = family.path(k);
         const last = Math.min(family.last[k], family.points - 1);
         paths.push({ ...drawnStyle(plane.data[line]), ...path });
@@ -226,7 +242,7 @@
     /* Forget every scrub: its runs are shown whole again, the overlays emptied. */
     clearScrub() {
       clearTimeout(this.commitTimer);
-      for (const run of this.scrubbing.keys()) this.dim(run, false);
+      for (const { entry } of this.scrubbing.values()) this.dim(entry, false);
       this.scrubbing.clear();
       for (const overlay of Object.values(this.overlays)) overlay.clear();
     }
@@ -283,17 +299,17 @@
       return `yaxis${(trace.yaxis || "y").slice(1)}`;
     }
 
-    /* Release: commit the member's rate; the rerun's drawing replaces the overlay. The same rate
+    /* Release: commit the member's value; the rerun's drawing replaces the overlay. The value
        as committed needs no round trip: the plane simply shows it again. */
     commit(entry, k) {
       const run = entry.control.run;
-      if (entry.control.exact && k === entry.control.index) {
+      if (entry.scrub.exact && k === entry.scrub.index) {
         this.scrubbing.delete(run);
-        this.dim(run, false);
+        this.dim(entry, false);
         this.drawScrub();
         return;
       }
-      this.send("rate", { run, value: entry.family.rates[k] });
+      this.send("rate", { run, param: entry.scrub.param, value: entry.family.values[k] });
       clearTimeout(this.commitTimer);
       this.commitTimer = setTimeout(() => this.clearScrub(), COMMIT_WAIT_MS);
     }

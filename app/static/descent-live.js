@@ -1,5 +1,6 @@
 /* Descent Lab's live view: the contour with every run's path, the metric curves, Play / Pause /
- * step, and a learning-rate scrub per run, all drawn by plotly.js in the browser.
+ * step, and a learning-rate scrub per run (and a momentum scrub for a rule with one), all drawn
+ * by plotly.js in the browser.
  *
  * Three files, loaded in order: descent-live-parts.js (decoding, shared), descent-live-scrub.js
  * (the rate sliders), this one (the view). Python (app/live/) mounts two custom components:
@@ -17,8 +18,10 @@
  *   .dl-overlay                 graph divs over the plane and over the curves: the paths and
  *                               curves of the rates being dragged
  *   .dl-play (▶ 0.5×, 1×, 2×), .dl-pause, input.dl-step, .dl-step-label ("step k")
- *   input.dl-rate[data-run=i]   run i's learning-rate scrub (one position per family member)
- *   .dl-rate-row[data-run=i] .dl-rate-value ("η₀ = …"), .dl-badge[data-tone] (its outcome)
+ *   input.dl-rate[data-run=i][data-param=p]   run i's scrub of p ("lr", or its momentum
+ *                               "beta" / "b1"): one position per family member
+ *   .dl-rate-row[data-run=i] .dl-rate-value ("η₀ = …"), .dl-badge[data-tone] (the outcome),
+ *   .dl-param-value[data-param=p] ("β = …") the momentum's value
  *   .dl-hover                   the read-out under the pointer on the plane
  *   .dl-lesson (.dl-question, .dl-look-for, .dl-lesson-close)   the open lesson
  *   window.__descentLiveStore   {blobs, pathUpdates (path redraws so far), revision,
@@ -109,8 +112,12 @@
       this.tryDraw();
     }
 
+    familyIds(data) {
+      return data.controls.flatMap((control) => control.scrubs.map((scrub) => scrub.family));
+    }
+
     ids(data) {
-      return [data.surface, data.metrics, ...data.runs, ...data.controls.map((c) => c.family)].filter(Boolean);
+      return [data.surface, data.metrics, ...data.runs, ...this.familyIds(data)].filter(Boolean);
     }
 
     missing(data) {
@@ -139,10 +146,8 @@
       this.surface = store.blobs.get(data.surface);
       this.runs = data.runs.map((id) => store.blobs.get(id));
       this.metricsLayer = store.blobs.get(data.metrics);
-      for (const control of data.controls) {
-        if (control.family && !this.families.has(control.family)) {
-          this.families.set(control.family, new Family(store.blobs.get(control.family)));
-        }
+      for (const id of this.familyIds(data)) {
+        if (id && !this.families.has(id)) this.families.set(id, new Family(store.blobs.get(id)));
       }
       const surface = this.surface;
       const planeTraces = [...surface.traces.slice(0, surface.before_runs)];
@@ -287,7 +292,7 @@
         clearTimeout(this.stepCommit);
         this.stepCommit = setTimeout(() => this.sendStep(next), 600);
       } else if (event.key === "ArrowUp" || event.key === "ArrowDown") {
-        const entry = this.rateRows.get(this.focusedRun) || [...this.rateRows.values()].find((e) => e.input && !e.input.disabled);
+        const entry = this.scrubs.get(this.focusedScrub) || [...this.scrubs.values()].find((e) => e.input && !e.input.disabled);
         if (!entry || !entry.input || entry.input.disabled) return;
         const k = Math.min(Math.max(Number(entry.input.value) + (event.key === "ArrowUp" ? 1 : -1), 0), entry.family.size - 1);
         entry.input.value = k;

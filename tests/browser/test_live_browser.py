@@ -1,11 +1,12 @@
-"""The live view in a real browser (issue 12): dragging a learning-rate scrub redraws the run's
-path before release, release commits the rate like a typed one, a committed change does not ship
-the surface again, the contour still takes a click after a scrub and after Play, and classroom
-links lock or hide the scrub.
+"""The live view in a real browser (issue 12): dragging a learning-rate scrub (or a momentum's)
+redraws the run's path before release, release commits the rate like a typed one, a committed
+change does not ship the surface again, the contour still takes a click after a scrub and after
+Play, and classroom links lock or hide the scrub.
 
 Selectors: see test_browser.py and the header comment of app/static/descent-live.js;
-`input.dl-rate[data-run=i]` is run i's scrub (one position per member of its family of rates),
-`.dl-rate-row[data-run=i] .dl-rate-value` reads "η₀ = …" and `.dl-badge` the member's outcome.
+`input.dl-rate[data-run=i][data-param=p]` is run i's scrub of p ("lr", or its momentum "beta"):
+one position per member of its family; `.dl-rate-row[data-run=i] .dl-rate-value` reads
+"η₀ = …", `.dl-param-value[data-param=p]` "β = …", and `.dl-badge` the member's outcome.
 """
 
 from __future__ import annotations
@@ -90,14 +91,15 @@ JS_SENT_PATH = """() => {
 }"""
 
 
-def rate_input(page, run: int = 1):
-    return page.locator(f"input.dl-rate[data-run='{run}']")
+def rate_input(page, run: int = 1, param: str = "lr"):
+    return page.locator(f"input.dl-rate[data-run='{run}'][data-param='{param}']")
 
 
-def drag_rate(page, run: int = 1, share: float = 0.35) -> dict:
-    """Press the mouse on run `run`'s scrub thumb and move it `share` of the track to the right
-    in MOVES steps, MOVE_MS apart, without releasing; what the page drew meanwhile (JS_WATCHED)."""
-    scrub = rate_input(page, run)
+def drag_rate(page, run: int = 1, share: float = 0.35, param: str = "lr") -> dict:
+    """Press the mouse on run `run`'s scrub thumb (of `param`: its rate, or its momentum) and
+    move it `share` of the track to the right in MOVES steps, MOVE_MS apart, without releasing;
+    what the page drew meanwhile (JS_WATCHED)."""
+    scrub = rate_input(page, run, param)
     scrub.scroll_into_view_if_needed()
     box = scrub.bounding_box()
     index, last = int(scrub.input_value()), int(scrub.get_attribute("max"))
@@ -111,8 +113,8 @@ def drag_rate(page, run: int = 1, share: float = 0.35) -> dict:
     return page.evaluate(JS_WATCHED)
 
 
-def link_rate(page, run: int = 1) -> float | None:
-    values = parse_qs(urlsplit(page.url).query).get(f"run{run}_lr")
+def link_rate(page, run: int = 1, param: str = "lr") -> float | None:
+    values = parse_qs(urlsplit(page.url).query).get(f"run{run}_{param}")
     return float(values[0]) if values else None
 
 
@@ -122,14 +124,15 @@ def shown_rate(page, run: int = 1) -> float:
     return float(text.split("=")[1])
 
 
-def release_and_wait_for_the_commit(page, run: int = 1) -> None:
-    """Release the mouse; wait until the link holds another rate for run `run`, the rerun is over
-    and the view has drawn it."""
-    before, revision = link_rate(page, run), page.locator(LIVE).get_attribute("data-revision")
+def release_and_wait_for_the_commit(page, run: int = 1, param: str = "lr") -> None:
+    """Release the mouse; wait until the link holds another value of `param` for run `run`, the
+    rerun is over and the view has drawn it."""
+    before = link_rate(page, run, param)
+    revision = page.locator(LIVE).get_attribute("data-revision")
     page.mouse.up()
     page.wait_for_function(
         "([key, before]) => new URLSearchParams(location.search).get(key) !== before",
-        arg=[f"run{run}_lr", None if before is None else str(before)],
+        arg=[f"run{run}_{param}", None if before is None else str(before)],
         timeout=TIMEOUT_MS,
     )
     wait_idle(page)
@@ -206,6 +209,24 @@ def test_release_commits_the_rate_to_the_link_the_entry_and_the_status(page) -> 
     assert shown_rate(page) == shown, "the scrub still shows it after the rerun"
     assert float(page.locator(".st-key-run1_lr input").input_value()) == shown
     assert statuses(page) != status_before
+
+
+def test_dragging_the_momentum_redraws_the_path_and_release_commits_it(page) -> None:
+    open_app(page, "/?run1_optimizer=momentum")
+    value = page.locator(".dl-rate-row[data-run='1'] .dl-param-value[data-param='beta']")
+    assert value.inner_text() == "β = 0.9"
+    path_before, status_before = page.evaluate(JS_PATH, GRAPH), statuses(page)
+    seen = drag_rate(page, param="beta")
+    assert link_rate(page, param="beta") is None, "nothing is committed before release"
+    assert seen["paths"] >= 3 and len(seen["badges"]) >= 2, seen
+    assert page.evaluate(JS_SHOWN_PATH, GRAPH) != path_before
+    shown = float(value.inner_text().split("=")[1])
+    assert 0.9 < shown <= 0.999
+    release_and_wait_for_the_commit(page, param="beta")
+    assert link_rate(page, param="beta") == shown, "the link holds the member's β"
+    assert float(value.inner_text().split("=")[1]) == shown
+    assert page.evaluate(JS_OVERLAID, OVERLAY) == 0 and statuses(page) != status_before
+    assert f"β={shown:g}" in page.locator(".dl-rate-row[data-run='1'] .dl-rate-label").inner_text()
 
 
 def test_a_committed_change_does_not_resend_the_surface(page) -> None:
