@@ -75,8 +75,12 @@ def holds(rates: np.ndarray, rate: float) -> bool:
 
 
 def momentum_spec(hyper: Sequence[ParamSpec]) -> ParamSpec | None:
-    """The rule's momentum among its hyperparameters `hyper` (see MOMENTUM_NAMES), if it has one."""
-    return next((spec for spec in hyper if spec.name in MOMENTUM_NAMES), None)
+    """The rule's momentum among its hyperparameters `hyper`, if it has one: a decay named in
+    MOMENTUM_NAMES, on [0, high] with high < 1 (hypergradient descent's β, a rate, is not)."""
+    return next(
+        (s for s in hyper if s.name in MOMENTUM_NAMES and s.low == 0 < s.high < 1 and not s.log),
+        None,
+    )
 
 
 def momentum_window(current: float, high: float, resolution: float) -> np.ndarray:

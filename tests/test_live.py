@@ -105,6 +105,11 @@ def test_the_rules_with_a_momentum_scrub_their_beta_or_beta_one() -> None:
     }
     assert scrubbed["momentum"] == scrubbed["nesterov"] == "beta"
     assert scrubbed["adam"] == "b1" and "gd" not in scrubbed and "rmsprop" not in scrubbed
+    assert "hd_gd" not in scrubbed, "its β is a hyper-learning rate, not a decay"
+    for key, name in scrubbed.items():
+        spec = next(s for s in OPTIMIZERS[key].hyper if s.name == name)
+        values = family.momentum_window(spec.default, spec.high, 1e-4)
+        assert values[0] == 0 and values[-1] == spec.high and spec.default in values, key
 
 
 def test_every_member_of_a_momentum_family_is_the_engines_own_run_at_its_beta(compiles) -> None:

@@ -79,6 +79,27 @@ def current_state() -> PageState:
     return page
 
 
+FULL_RUN = "_full_run"  # session key: set by a whole-page run, taken by its fragment
+OUTSIDE = "_outside_state"  # session key: the setup outside the fragment, as last drawn
+
+
+def mark_full_run() -> None:
+    """Tell `outside_changed` that the whole page runs, not only its fragment."""
+    st.session_state[FULL_RUN] = True
+
+
+def outside_changed(page: PageState) -> bool:
+    """Whether what lies outside the page's fragment (the surface, the start, the view, the
+    lesson, …: `page` without the runs, the inspected step and the analysis settings, which
+    the fragment draws) changed since the whole page last ran: a widget or a callback of the
+    fragment (a click on the contour, a closed lesson) then needs the whole page rerun."""
+    outside = replace(page, runs=(), inspect_step=0, analysis={}, analysis_run=1, map_axis="")
+    if st.session_state.pop(FULL_RUN, False):
+        st.session_state[OUTSIDE] = outside
+        return False
+    return outside != st.session_state.get(OUTSIDE)
+
+
 def sync_link(page: PageState) -> dict[str, str]:
     """Write `page` into the browser's URL (only when it changed); returns the query."""
     query = to_query(page)

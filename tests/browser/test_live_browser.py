@@ -275,6 +275,46 @@ def test_a_committed_change_does_not_resend_the_surface(page) -> None:
     )
 
 
+def sidebar_blocks(frames: list[bytes | str]) -> set[int]:
+    """The top-level blocks of the sidebar that WebSocket `frames` (ForwardMsgs) draw into,
+    by index: each element sent in full or by reference (Streamlit's message cache)."""
+    blocks = set()
+    for frame in frames:
+        if isinstance(frame, str):
+            continue
+        message = ForwardMsg()
+        message.ParseFromString(frame)
+        path = list(message.metadata.delta_path)
+        if message.WhichOneof("type") in ("delta", "ref_hash") and len(path) > 1 and path[0] == 1:
+            blocks.add(path[1])  # the root container 1 is the sidebar
+    return blocks
+
+
+def test_a_committed_rate_reruns_the_runs_and_what_they_drive_not_the_surface(page) -> None:
+    """The run panels, the link and the views are one fragment: a typed rate redraws the run
+    panels (one block of the sidebar) and the race, not the surface's controls above them; a
+    click on the contour moves the start, which lies outside the fragment, and so reruns the
+    whole page."""
+    received: list[bytes | str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: received.append(f)))
+    open_app(page)
+    everything = sidebar_blocks(received)
+    received.clear()
+    entry = page.locator(".st-key-run1_lr input")
+    entry.fill("0.0123")
+    entry.press("Enter")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('run1_lr') === '0.0123'",
+        timeout=TIMEOUT_MS,
+    )
+    wait_idle(page)
+    (runs,) = sidebar_blocks(received)
+    assert runs == max(everything) and len(everything) > 5, everything
+    received.clear()
+    click_sets_the_start(page)
+    assert sidebar_blocks(received) == everything
+
+
 def test_the_contour_sets_the_start_after_a_scrub_and_after_play(page) -> None:
     open_app(page)
     drag_rate(page)
