@@ -78,7 +78,8 @@ def runs_and_views(scene: controls.Scene, view: str) -> None:
     """What the runs' controls change, rerun alone when one of them changes (a fragment): the
     run panels, the link, the code and share panels, and the race or the analysis view. A
     change that reaches the rest of the page (a click that moves the start, a closed lesson)
-    reruns the whole page (`address.outside_changed`)."""
+    reruns the whole page (`address.outside_changed`). The header's slots (`code_slot`,
+    `share_slot`) and the sidebar's `runs_box` are the page's, filled from here."""
     with runs_box:
         setups = controls.run_controls(scene)
     page = address.current_state()
@@ -117,7 +118,7 @@ def runs_and_views(scene: controls.Scene, view: str) -> None:
         ran.append((setup, trajectory))
     step = controls.inspected_step(scene.steps)
     if "hide" not in (room.mode("code"), room.mode("export")):  # code is an export too
-        with code_slot.container():  # every run: a fragment rerun fills only what it filled
+        with code_slot.container():  # always: a fragment writes only where the full run wrote
             if runs:
                 locked = "lock" in (room.mode("code"), room.mode("export"))
                 configs, labels = [run.config for run in runs], [run.label for run in runs]

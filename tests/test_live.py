@@ -279,6 +279,18 @@ def test_a_locked_or_hidden_momentum_cannot_be_scrubbed() -> None:
     assert rate["family"] is not None and beta["mode"] == "hide" and beta["family"] is None
 
 
+def test_a_scrub_without_a_family_says_why_in_its_row() -> None:
+    from app.live.view import _scrub
+
+    def window() -> np.ndarray:
+        return family.momentum_window(2.0, 0.999, 1e-4)  # β = 2: no window
+
+    config = RunConfig(surface="quadratic", optimizer="momentum", steps=60)
+    scrub, made = _scrub(config, "beta", "β", 2.0, "show", window, None)
+    assert made is None and scrub["family"] is None
+    assert scrub["note"] == "No live scrub for β: no momentum window around 2.0 in [0, 0.999]"
+
+
 def test_a_click_moves_the_start_unless_it_is_locked_and_bad_clicks_are_ignored() -> None:
     at = fresh(steps=60)
     trigger(at, "start", {"x": 1.23456, "y": -0.5})

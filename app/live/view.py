@@ -106,17 +106,17 @@ def _scrub(
     }
     if mode == "hide":
         return scrub, None
-    values = window()
-    key, members = _family_key(config, param), tuple(float(v) for v in values)
     whose = "this run" if param == family.RATE else symbol
-    refusal = family_refusal(key, param, members)
-    if refusal is not None:
-        scrub["note"] = f"No live scrub for {whose}: {refusal}"
-        return scrub, None
+    made: Blob | None = None
     try:
-        made = family_blob(key, param, members, minimum)
+        values = window()
+        key, members = _family_key(config, param), tuple(float(v) for v in values)
+        refusal = family_refusal(key, param, members)
+        made = None if refusal is not None else family_blob(key, param, members, minimum)
     except ValueError as error:
-        scrub["note"] = f"No live scrub for {whose}: {error}"
+        refusal = str(error)
+    if made is None:
+        scrub["note"] = f"No live scrub for {whose}: {refusal}"
         return scrub, None
     index = family.nearest(values, value, param)
     exact = math.isclose(float(values[index]), value, rel_tol=1e-9)
