@@ -82,18 +82,40 @@ export default function ({ parentElement, data }) {
 }
 """
 
+# Marks the app "dl-slow" while a rerun has been running for SLOW_MS: page.css fades stale
+# elements only then (Streamlit's own fade costs every rerun a repaint of each of them).
+_SLOW_RERUN_JS = """(() => {
+  if (window.__descentLabSlowRerun) return;
+  window.__descentLabSlowRerun = true;
+  const SLOW_MS = 500;
+  let timer = null;
+  const watch = () => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app) return setTimeout(watch, 100);
+    new MutationObserver(() => {
+      clearTimeout(timer);
+      if (app.getAttribute("data-test-script-state") === "running") {
+        timer = setTimeout(() => app.classList.add("dl-slow"), SLOW_MS);
+      } else {
+        app.classList.remove("dl-slow");
+      }
+    }).observe(app, { attributes: true, attributeFilter: ["data-test-script-state"] });
+  };
+  watch();
+})();"""
 _PAGE_CSS = (STATIC / "page.css").read_text()
 _PRESENT_CSS = (STATIC / "present.css").read_text()
 
 
 def page_head(present: bool) -> None:
     """The page's own style (a compact header, and presenter mode's large type), the start of
-    the live view's script loading and the animation guard (`figures.ANIMATION_GUARD`): the
+    the live view's script loading, the animation guard (`figures.ANIMATION_GUARD`) and the
+    watch for slow reruns (`_SLOW_RERUN_JS`): the
     first element on the page, so that the browser parses plotly.js while Streamlit draws the
     rest (the view mounts far later)."""
     ensure_plotly_asset()
     style = f"<style>{_PAGE_CSS}{_PRESENT_CSS if present else ''}</style>"
-    script = f"<script>{_LOAD_JS}loadLive();{ANIMATION_GUARD}</script>"
+    script = f"<script>{_LOAD_JS}loadLive();{ANIMATION_GUARD}{_SLOW_RERUN_JS}</script>"
     st.html(style + script, unsafe_allow_javascript=True)
 
 

@@ -315,6 +315,51 @@ def test_a_committed_rate_reruns_the_runs_and_what_they_drive_not_the_surface(pa
     assert sidebar_blocks(received) == everything
 
 
+# From now on, the computed opacity and transition of each element as Streamlit marks it stale.
+JS_WATCH_STALE = """() => {
+    window.__staleStyles = [];
+    new MutationObserver((changes) => {
+        for (const change of changes) {
+            if (change.target.getAttribute('data-stale') !== 'true') continue;
+            const style = getComputedStyle(change.target);
+            window.__staleStyles.push([style.opacity, style.transitionDuration]);
+        }
+    }).observe(document.body, {attributes: true, subtree: true, attributeFilter: ['data-stale']});
+}"""
+JS_APP = "document.querySelector('[data-testid=stApp]')"
+
+
+def test_a_quick_rerun_fades_nothing_and_a_slow_one_fades_what_is_stale(page) -> None:
+    """Streamlit's fade of a rerun's stale elements (an opacity transition from the rerun's
+    start) costs every rerun a repaint of each; the page keeps the fade for reruns still
+    running after 0.5 s only (page.css and the page head's watch)."""
+    open_app(page)
+    page.evaluate(JS_WATCH_STALE)
+    entry = page.locator(".st-key-run1_lr input")
+    entry.fill("0.0123")
+    entry.press("Enter")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('run1_lr') === '0.0123'",
+        timeout=TIMEOUT_MS,
+    )
+    wait_idle(page)
+    styles = page.evaluate("() => window.__staleStyles")
+    assert styles and all(style == ["1", "0s"] for style in styles), styles
+    # A rerun still running after 0.5 s marks the app slow: what is stale fades again.
+    page.evaluate(f"() => {JS_APP}.setAttribute('data-test-script-state', 'running')")
+    page.wait_for_function(f"() => {JS_APP}.classList.contains('dl-slow')", timeout=2000)
+    fading = page.evaluate(
+        """() => {
+            const box = document.querySelector('.st-key-run1_lr');
+            box.setAttribute('data-stale', 'true');
+            return getComputedStyle(box).transitionDuration;
+        }"""
+    )
+    assert fading == "0.5s"
+    page.evaluate(f"() => {JS_APP}.setAttribute('data-test-script-state', 'notRunning')")
+    assert not page.evaluate(f"() => {JS_APP}.classList.contains('dl-slow')")
+
+
 def test_the_contour_sets_the_start_after_a_scrub_and_after_play(page) -> None:
     open_app(page)
     drag_rate(page)
