@@ -29,7 +29,9 @@ WINDOW_DECADES = 1.5  # the window spans the anchor ×/÷ 10^WINDOW_DECADES
 CRITICAL_OFFSETS = (-0.1, -0.05, -0.02, 0.02, 0.05, 0.1)  # extra members at η_c · (1 + offset)
 EDGE_MEMBERS = 2  # a committed rate this close to an edge moves the window
 MOMENTUM_NAMES = ("beta", "b1")  # the hyperparameters scrubbed too: momentum β, Adam's β₁
-MOMENTUM_PER_DECADE = 21  # momentum members per decade of 1 − β: 64 over [0, 0.999]
+# Momentum members per decade of 1 − β: 67 over [0, 0.999], more than 64, so that the batch is
+# padded as a rates' family's is (engine.api._padded) and runs its compiled program.
+MOMENTUM_PER_DECADE = 22
 RATE = "lr"  # the parameter of a learning-rate family
 
 
@@ -98,7 +100,8 @@ def momentum_window(current: float, high: float, resolution: float) -> np.ndarra
     if not (math.isfinite(current) and 0 <= current <= high < 1 and resolution > 0):
         raise ValueError(f"no momentum window around {current!r} in [0, {high!r}]")
     decades = math.log10(1 / (1 - high))
-    gaps = 10.0 ** -np.linspace(0.0, decades, math.ceil(MOMENTUM_PER_DECADE * decades) + 1)
+    steps = math.ceil(MOMENTUM_PER_DECADE * decades - 1e-9)  # 1 − high = 10⁻³ is 3 decades
+    gaps = 10.0 ** -np.linspace(0.0, decades, steps + 1)
     values = {
         round(round((1 - significant(float(g), 2)) / resolution) * resolution, 12) for g in gaps
     }

@@ -85,6 +85,8 @@ def test_the_momentum_window_is_even_in_log_one_minus_beta_and_holds_the_current
     steps = values / 1e-4
     np.testing.assert_allclose(steps, steps.round(), atol=1e-6)  # on the widget's grid
     assert values[family.nearest(values, 0.9371, "beta")] == 0.937
+    finer = family.momentum_window(0.9, 0.9999, 1e-4)  # 4 decades: 0.9999 too
+    assert {0.9, 0.99, 0.999, 0.9999} <= set(finer.tolist())
 
 
 @pytest.mark.parametrize(
@@ -123,6 +125,12 @@ def test_every_member_of_a_momentum_family_is_the_engines_own_run_at_its_beta(co
     # β = 0 keeps no velocity: heavy ball is plain gradient descent, step for step.
     plain = run(replace(config, optimizer="gd"))
     np.testing.assert_allclose(found.members[0].positions, plain.positions, rtol=1e-12)
+    # The whole scrub's two families run the rule's one program: once its rates' family has
+    # run, its family of β (another size, other numbers) compiles nothing.
+    family.run_family(config, family.window(1e-3, 1e-5, 10.0))
+    compiles.count = 0
+    family.run_family(config, family.momentum_window(0.9, 0.999, 1e-4), "beta")
+    assert compiles.count == 0
 
 
 # The payload the browser scrubs through.

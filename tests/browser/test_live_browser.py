@@ -275,6 +275,20 @@ def test_a_committed_change_does_not_resend_the_surface(page) -> None:
     )
 
 
+def type_rate(page, rate: str) -> None:
+    """Type `rate` into run 1's rate entry and press Enter; wait until the link holds it and
+    the rerun is over."""
+    entry = page.locator(".st-key-run1_lr input")
+    entry.fill(rate)
+    entry.press("Enter")
+    page.wait_for_function(
+        "(rate) => new URLSearchParams(location.search).get('run1_lr') === rate",
+        arg=rate,
+        timeout=TIMEOUT_MS,
+    )
+    wait_idle(page)
+
+
 def sidebar_blocks(frames: list[bytes | str]) -> set[int]:
     """The top-level blocks of the sidebar that WebSocket `frames` (ForwardMsgs) draw into,
     by index: each element sent in full or by reference (Streamlit's message cache)."""
@@ -300,14 +314,7 @@ def test_a_committed_rate_reruns_the_runs_and_what_they_drive_not_the_surface(pa
     open_app(page)
     everything = sidebar_blocks(received)
     received.clear()
-    entry = page.locator(".st-key-run1_lr input")
-    entry.fill("0.0123")
-    entry.press("Enter")
-    page.wait_for_function(
-        "() => new URLSearchParams(location.search).get('run1_lr') === '0.0123'",
-        timeout=TIMEOUT_MS,
-    )
-    wait_idle(page)
+    type_rate(page, "0.0123")
     (runs,) = sidebar_blocks(received)
     assert runs == max(everything) and len(everything) > 5, everything
     received.clear()
@@ -335,14 +342,7 @@ def test_a_quick_rerun_fades_nothing_and_a_slow_one_fades_what_is_stale(page) ->
     running after 0.5 s only (page.css and the page head's watch)."""
     open_app(page)
     page.evaluate(JS_WATCH_STALE)
-    entry = page.locator(".st-key-run1_lr input")
-    entry.fill("0.0123")
-    entry.press("Enter")
-    page.wait_for_function(
-        "() => new URLSearchParams(location.search).get('run1_lr') === '0.0123'",
-        timeout=TIMEOUT_MS,
-    )
-    wait_idle(page)
+    type_rate(page, "0.0123")
     styles = page.evaluate("() => window.__staleStyles")
     assert styles and all(style == ["1", "0s"] for style in styles), styles
     # A rerun still running after 0.5 s marks the app slow: what is stale fades again.
